@@ -1,0 +1,96 @@
+"""Stage 1 asset: read the input files into ``articles`` (and ``quarantine``)."""
+
+
+import os
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+from assets.partitions import DUCKDB_POOL
+from assets.resources import NarrativeDB
+from narrative_tracker.formats import IngestOptions
+from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.preview import markdown
+
+SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def default_inputs() -> list[str]:
+    """``NARRATIVES_INPUT`` (paths separated by ``os.pathsep``), else the bundled sample corpus."""
+    env = os.environ.get("NARRATIVES_INPUT")
+    return [p for p in env.split(os.pathsep) if p] if env else [str(SAMPLE_CORPUS)]
+
+
+class IngestConfig(dg.Config):
+    """Which files to read and how to map their columns (CSV / JSON)."""
+
+    paths: list[str] = Field(default_factory=default_inputs, description="Files and directories to ingest.")
+    text_column: str | None = Field(default=None, description="Column holding the article text (else: text/body/content...).")
+    title_column: str | None = Field(default=None, description="Column holding the headline.")
+    date_column: str | None = Field(default=None, description="Column holding the publication date.")
+    outlet_column: str | None = Field(default=None, description="Column holding the outlet(s).")
+    url_column: str | None = Field(default=None, description="Column holding the article URL.")
+    author_column: str | None = None
+    language_column: str | None = None
+    id_column: str | None = None
+    tags_column: str | None = None
+    list_separator: str = Field(default="+", description="Separator of multi-valued cells (outlets, tags).")
+    format: str | None = Field(default=None, description="Force one format: text, html, csv, jsonl, feed.")
+    force: bool = Field(default=False, description="Re-parse files already ingested with the same options.")
+
+    def options(self) -> IngestOptions:
+        fields = {k: v for k, v in self.model_dump().items() if k not in ("paths", "force")}
+        return IngestOptions(**fields)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("articles", description="One row per article (content-based id). DDL: sql/schema/20_articles.sql", group_name="ingest"),
+        dg.AssetSpec("quarantine", description="Input that could not become an article, with the reason. DDL: sql/schema/50_quarantine.sql", group_name="ingest"),
+    ],
+    pool=DUCKDB_POOL,
+)
+def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB):
+    """Parse every input file (format detected per file); unchanged files are skipped."""
+    with db.connect() as con:
+        report = ingest_paths(con, config.paths, config.options(), force=config.force)
+        articles_total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
+        quarantine_total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+        shas = report.source_shas
+        preview = con.execute(
+            "SELECT published_date, outlet, title, date_source, language FROM articles "
+            "WHERE source_sha256 IN (SELECT unnest($s::VARCHAR[])) ORDER BY published_date NULLS LAST LIMIT 10",
+            {"s": shas},
+        ).pl()
+        quarantine_preview = con.execute(
+            "SELECT source_path, locator, reason, detail FROM quarantine "
+            "WHERE source_sha256 IN (SELECT unnest($s::VARCHAR[])) LIMIT 10",
+            {"s": shas},
+        ).pl()
+    context.log.info(f"ingest: {report.as_metadata()}")
+    meta = report.as_metadata()
+    yield dg.MaterializeResult(
+        asset_key="articles",
+        metadata={
+            "dagster/row_count": articles_total,
+            "new_articles": report.articles_new,
+            "articles_parsed": report.articles_parsed,
+            "files_seen": report.files_seen,
+            "files_unchanged": report.files_unchanged,
+            "formats": meta["formats"],
+            "first_partition": meta["first_partition"] or "",
+            "last_partition": meta["last_partition"] or "",
+            "preview": dg.MetadataValue.md(markdown(preview)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key="quarantine",
+        metadata={
+            "dagster/row_count": quarantine_total,
+            "quarantined_this_run": report.quarantined,
+            "new_records": report.quarantined_new,
+            "reasons": meta["quarantine_reasons"],
+            "preview": dg.MetadataValue.md(markdown(quarantine_preview)),
+        },
+    )

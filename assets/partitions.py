@@ -1,0 +1,27 @@
+"""Daily partitions by publication day.
+
+Partition keys are UTC days from ``MIN_PLAUSIBLE`` (2000-01-01; earlier dates are treated as
+unusable) up to and including today (``end_offset=1``), so undated articles — filed under the
+day they were ingested, see ``narrative_tracker.ingest`` — always have a partition.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+
+from narrative_tracker.dates import MIN_PLAUSIBLE
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date=MIN_PLAUSIBLE.isoformat(), end_offset=1, timezone="UTC")
+
+# DuckDB has one writer at a time: every asset that writes runs in this pool (limit 1 in dagster.yaml),
+# and a range of days is processed in one run (one query, one transaction) rather than one run per day.
+DUCKDB_POOL = "duckdb_writer"
+single_run = dg.BackfillPolicy.single_run()
+
+
+def window_days(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """The first and last day (inclusive) of the partition range this run materialises."""
+    window = context.partition_time_window
+    return window.start.date(), (window.end - dt.timedelta(days=1)).date()

@@ -1,0 +1,44 @@
+"""Dagster resources: the DuckDB database and the embedding model."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+from pydantic import Field
+
+from narrative_tracker import db
+from narrative_tracker.embed import SentenceTransformerEmbedder
+
+
+class NarrativeDB(dg.ConfigurableResource):
+    """The DuckDB file the pipeline writes. Opened per stage, closed right after (one writer at a time)."""
+
+    path: str = Field(default="data/narratives.duckdb", description="DuckDB file; created with its tables on first use.")
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with db.connection(self.path) as con:
+            yield con
+
+
+class EmbeddingModel(dg.ConfigurableResource):
+    """A sentence-transformers model from local disk. Empty ``model_path`` = bundled all-MiniLM-L6-v2."""
+
+    model_path: str = Field(default="", description="Local sentence-transformers folder; empty for the bundled all-MiniLM-L6-v2.")
+    device: str = Field(default="cpu", description="torch device: cpu, cuda, ...")
+    batch_size: int = Field(default=64, description="Texts per forward pass.")
+
+    def get_embedder(self) -> SentenceTransformerEmbedder:
+        return SentenceTransformerEmbedder(self.model_path or None, device=self.device, batch_size=self.batch_size)
+
+
+def default_resources() -> dict:
+    """Resources as configured by the environment (``NARRATIVES_DB``, ``NARRATIVES_MODEL``)."""
+    return {
+        "db": NarrativeDB(path=os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")),
+        "embedding_model": EmbeddingModel(model_path=os.environ.get("NARRATIVES_MODEL", "")),
+    }

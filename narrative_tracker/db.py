@@ -1,0 +1,124 @@
+"""DuckDB access: opening the database, applying the DDL in ``sql/schema``, loading named queries.
+
+All SQL lives in ``.sql`` files (``sql/schema/*.sql`` for tables, ``sql/queries/*.sql`` for
+statements) and takes values through DuckDB parameters (``$name``). The single exception is
+the embedding dimension in ``paragraph_embeddings`` (a fixed-size ``FLOAT[dim]`` column),
+filled in from a checked ``int``.
+
+DuckDB allows one writing process per file: the pipeline opens the database for the
+duration of one stage and closes it again; a second writer gets ``DatabaseLockedError``
+with the path and what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+SCHEMA_VERSION = "1"
+DEFAULT_DB_PATH = Path("data/narratives.duckdb")
+
+
+class DatabaseLockedError(RuntimeError):
+    """Another process holds the DuckDB file open for writing."""
+
+
+def sql_dir() -> Path:
+    """The ``sql/`` folder: next to the package in a checkout, inside it in a wheel."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sql", here.parent / "sql"):
+        if (candidate / "schema").is_dir():
+            return candidate
+    raise FileNotFoundError("cannot find the sql/ folder with schema/ and queries/")
+
+
+@functools.lru_cache(maxsize=None)
+def query(name: str) -> str:
+    """The text of ``sql/queries/<name>.sql``."""
+    return (sql_dir() / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def schema_statements() -> list[tuple[str, str]]:
+    """``(file name, DDL)`` for every schema file, in file-name order."""
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((sql_dir() / "schema").glob("*.sql"))]
+
+
+def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database (creating its folder and tables when writable)."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise DatabaseLockedError(
+                f"{path} is open for writing in another process (a running pipeline, or a DuckDB session "
+                f"opened without read-only). Close it, or open analysis sessions with `duckdb -readonly {path}`."
+            ) from exc
+        raise
+    if not read_only:
+        apply_schema(con)
+    return con
+
+
+@contextlib.contextmanager
+def connection(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables. ``paragraph_embeddings`` waits until the embedding size is known."""
+    for name, ddl in schema_statements():
+        if "{dim}" in ddl:
+            continue
+        con.execute(ddl)
+    con.execute(
+        "INSERT INTO pipeline_meta VALUES ('schema_version', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        {"v": SCHEMA_VERSION},
+    )
+
+
+def ensure_embedding_table(con: duckdb.DuckDBPyConnection, dim: int) -> None:
+    """Create ``paragraph_embeddings`` as ``FLOAT[dim]``; refuse a model of another size on an existing table."""
+    if not isinstance(dim, int) or isinstance(dim, bool) or not 1 <= dim <= 16384:
+        raise ValueError(f"embedding dimension must be an int in 1..16384, got {dim!r}")
+    row = con.execute("SELECT value FROM pipeline_meta WHERE key = 'embedding_dim'").fetchone()
+    if row is not None and int(row[0]) != dim:
+        raise ValueError(
+            f"this database stores {row[0]}-dimensional embeddings; the configured model gives {dim}. "
+            "Use another --db for a model of another size."
+        )
+    for name, ddl in schema_statements():
+        if "{dim}" in ddl:
+            con.execute(ddl.replace("{dim}", str(dim)))
+    con.execute("INSERT INTO pipeline_meta VALUES ('embedding_dim', $d) ON CONFLICT (key) DO NOTHING", {"d": str(dim)})
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $n", {"n": name}
+        ).fetchone()[0]
+    )
+
+
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN ... COMMIT, or ROLLBACK on any error: a stage's write lands whole or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

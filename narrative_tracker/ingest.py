@@ -1,0 +1,291 @@
+"""Stage 1 — ingest: input files -> ``articles``, ``quarantine``, ``source_files``.
+
+Files are read with ``narrative_tracker.formats`` (format detected per file) and written in
+batches, one transaction per batch. A file whose bytes were already ingested with the same
+options is skipped without parsing; an article already present (same content-based id) is
+not inserted again; a quarantine record already present is not repeated. Running the same
+input twice therefore adds no rows.
+
+**Partition rule for undated articles**: ``partition_date`` is the ``published_date`` when
+one was found, otherwise the UTC day on which the article was first ingested (so an undated
+article dropped into tonight's inbox is processed with tonight's partition). ``date_source``
+says which: ``text`` / ``metadata`` / ``file`` / ``none``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from narrative_tracker import db
+from narrative_tracker.formats import FileResult, IngestOptions, iter_input_files, read_file
+from narrative_tracker.language import detect_language
+
+BATCH_ARTICLES = 20_000
+BATCH_FILES = 500
+
+_ARTICLE_SCHEMA = {
+    "article_id": pl.String,
+    "outlet": pl.String,
+    "outlets": pl.List(pl.String),
+    "title": pl.String,
+    "author": pl.String,
+    "url": pl.String,
+    "external_id": pl.String,
+    "published_date": pl.Date,
+    "date_source": pl.String,
+    "date_raw": pl.String,
+    "partition_date": pl.Date,
+    "language": pl.String,
+    "language_score": pl.Float64,
+    "declared_language": pl.String,
+    "tags": pl.List(pl.String),
+    "body": pl.String,
+    "source_path": pl.String,
+    "source_sha256": pl.String,
+    "source_format": pl.String,
+    "source_locator": pl.String,
+    "metadata": pl.String,
+    "ingested_at": pl.Datetime("us"),
+}
+_QUARANTINE_SCHEMA = {
+    "quarantine_id": pl.String,
+    "source_path": pl.String,
+    "source_sha256": pl.String,
+    "locator": pl.String,
+    "reason": pl.String,
+    "detail": pl.String,
+    "excerpt": pl.String,
+    "first_seen_at": pl.Datetime("us"),
+}
+_SOURCE_FILE_SCHEMA = {
+    "source_sha256": pl.String,
+    "options_fingerprint": pl.String,
+    "path": pl.String,
+    "format": pl.String,
+    "encoding": pl.String,
+    "size_bytes": pl.Int64,
+    "articles": pl.Int32,
+    "new_articles": pl.Int32,
+    "quarantined": pl.Int32,
+    "ingested_at": pl.Datetime("us"),
+}
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. ``seen = ingested + quarantined + duplicates`` holds for the records it parsed."""
+
+    files_seen: int = 0
+    files_unchanged: int = 0  # skipped: same bytes and options as an earlier ingest
+    files_parsed: int = 0
+    files_quarantined: int = 0  # whole files that produced no article
+    articles_parsed: int = 0
+    articles_new: int = 0
+    quarantined: int = 0  # records sent to quarantine by this ingest (new or seen before)
+    quarantined_new: int = 0
+    formats: Counter = field(default_factory=Counter)
+    quarantine_reasons: Counter = field(default_factory=Counter)
+    source_shas: list[str] = field(default_factory=list)
+    partition_dates: list[dt.date] = field(default_factory=list)
+
+    @property
+    def articles_duplicate(self) -> int:
+        return self.articles_parsed - self.articles_new
+
+    def as_metadata(self) -> dict:
+        return {
+            "files_seen": self.files_seen,
+            "files_unchanged": self.files_unchanged,
+            "files_parsed": self.files_parsed,
+            "articles_parsed": self.articles_parsed,
+            "articles_new": self.articles_new,
+            "quarantined": self.quarantined,
+            "quarantined_new": self.quarantined_new,
+            "formats": dict(self.formats),
+            "quarantine_reasons": dict(self.quarantine_reasons),
+            "partitions": len(self.partition_dates),
+            "first_partition": str(self.partition_dates[0]) if self.partition_dates else None,
+            "last_partition": str(self.partition_dates[-1]) if self.partition_dates else None,
+        }
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _article_rows(result: FileResult, now: dt.datetime) -> list[dict]:
+    rows = []
+    for art in result.articles:
+        language, score = detect_language(f"{art.title or ''}\n{art.body}")
+        rows.append(
+            {
+                "article_id": art.article_id,
+                "outlet": art.outlet,
+                "outlets": art.outlets or None,
+                "title": art.title,
+                "author": art.author,
+                "url": art.url,
+                "external_id": art.external_id,
+                "published_date": art.published_date,
+                "date_source": art.date_source,
+                "date_raw": art.date_raw,
+                "partition_date": art.published_date or now.date(),
+                "language": language,
+                "language_score": score,
+                "declared_language": art.declared_language,
+                "tags": art.tags or None,
+                "body": art.body,
+                "source_path": result.source,
+                "source_sha256": result.sha256,
+                "source_format": result.format,
+                "source_locator": art.locator,
+                "metadata": json.dumps(art.metadata, ensure_ascii=False, default=str) if art.metadata else None,
+                "ingested_at": now,
+            }
+        )
+    return rows
+
+
+def _quarantine_rows(result: FileResult, now: dt.datetime) -> list[dict]:
+    return [
+        {
+            "quarantine_id": q.quarantine_id(result.sha256),
+            "source_path": q.source,
+            "source_sha256": result.sha256,
+            "locator": q.locator,
+            "reason": q.reason,
+            "detail": q.detail,
+            "excerpt": q.excerpt,
+            "first_seen_at": now,
+        }
+        for q in result.quarantined
+    ]
+
+
+class _Batch:
+    def __init__(self) -> None:
+        self.results: list[FileResult] = []
+        self.articles: dict[str, dict] = {}
+        self.article_ids_per_file: list[list[str]] = []
+        self.quarantine: dict[str, dict] = {}
+
+    def add(self, result: FileResult, now: dt.datetime) -> None:
+        self.results.append(result)
+        ids = []
+        for row in _article_rows(result, now):
+            ids.append(row["article_id"])
+            self.articles.setdefault(row["article_id"], row)
+        self.article_ids_per_file.append(ids)
+        for row in _quarantine_rows(result, now):
+            self.quarantine.setdefault(row["quarantine_id"], row)
+
+    def __len__(self) -> int:
+        return len(self.articles)
+
+
+def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch, options: IngestOptions, now: dt.datetime, report: IngestReport) -> None:
+    if not batch.results:
+        return
+    articles = pl.DataFrame(list(batch.articles.values()), schema=_ARTICLE_SCHEMA)
+    quarantine = pl.DataFrame(list(batch.quarantine.values()), schema=_QUARANTINE_SCHEMA)
+    con.register("staged_articles", articles)
+    con.register("staged_quarantine", quarantine)
+    try:
+        new_ids = {r[0] for r in con.execute(db.query("new_article_ids")).fetchall()}
+        new_quarantine = con.execute(
+            "SELECT count(*) FROM staged_quarantine ANTI JOIN quarantine USING (quarantine_id)"
+        ).fetchone()[0]
+        counted: set[str] = set()
+        files = []
+        for result, ids in zip(batch.results, batch.article_ids_per_file):
+            fresh = [i for i in ids if i in new_ids and i not in counted]
+            counted.update(fresh)
+            files.append(
+                {
+                    "source_sha256": result.sha256,
+                    "options_fingerprint": options.fingerprint(),
+                    "path": result.source,
+                    "format": result.format,
+                    "encoding": result.encoding,
+                    "size_bytes": result.size,
+                    "articles": len(ids),
+                    "new_articles": len(fresh),
+                    "quarantined": len(result.quarantined),
+                    "ingested_at": now,
+                }
+            )
+        con.register("staged_source_files", pl.DataFrame(files, schema=_SOURCE_FILE_SCHEMA))
+        with db.transaction(con):
+            con.execute(db.query("insert_articles"))
+            con.execute(db.query("insert_quarantine"))
+            con.execute(db.query("upsert_source_file"))
+    finally:
+        for name in ("staged_articles", "staged_quarantine", "staged_source_files"):
+            try:
+                con.unregister(name)
+            except Exception:  # noqa: BLE001 - not registered when an earlier step failed
+                pass
+    report.articles_new += len(new_ids)
+    report.quarantined_new += new_quarantine
+
+
+def ingest_paths(
+    con: duckdb.DuckDBPyConnection,
+    paths: Iterable[str | os.PathLike],
+    options: IngestOptions | None = None,
+    now: dt.datetime | None = None,
+    progress: Callable[[Path], None] | None = None,
+    force: bool = False,
+) -> IngestReport:
+    """Ingest every file under ``paths`` into the database behind ``con``.
+
+    ``force`` re-parses files already ingested with the same options (articles and
+    quarantine records already present are still not duplicated).
+    """
+    options = options or IngestOptions()
+    now = now or _utcnow()
+    report = IngestReport()
+    batch = _Batch()
+    fingerprint = options.fingerprint()
+    for path in iter_input_files(paths):
+        report.files_seen += 1
+        if progress:
+            progress(path)
+        try:
+            data: bytes | None = path.read_bytes()
+        except OSError:
+            data = None  # read_file quarantines it with the OS error
+        if data is not None:
+            sha = hashlib.sha256(data).hexdigest()
+            report.source_shas.append(sha)
+            seen = con.execute(db.query("seen_source_file"), {"sha256": sha, "fingerprint": fingerprint}).fetchone()[0]
+            if seen and not force:
+                report.files_unchanged += 1
+                continue
+        result = read_file(path, options, data=data)
+        report.files_parsed += 1
+        report.formats[result.format or "undecodable"] += 1
+        report.articles_parsed += len(result.articles)
+        report.quarantined += len(result.quarantined)
+        report.quarantine_reasons.update(q.reason for q in result.quarantined)
+        if not result.articles:
+            report.files_quarantined += 1
+        batch.add(result, now)
+        if len(batch) >= BATCH_ARTICLES or len(batch.results) >= BATCH_FILES:
+            _flush(con, batch, options, now, report)
+            batch = _Batch()
+    _flush(con, batch, options, now, report)
+    report.partition_dates = [
+        r[0] for r in con.execute(db.query("partition_dates_of_files"), {"shas": report.source_shas}).fetchall()
+    ]
+    return report

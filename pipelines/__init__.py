@@ -1,0 +1,1 @@
+"""Dagster definitions (``pipelines.definitions``) and the ``narratives`` command line (``pipelines.cli``)."""

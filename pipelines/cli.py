@@ -1,0 +1,194 @@
+"""``narratives``: the command line, a thin layer over the Dagster job and the core library.
+
+Every run goes through Dagster (``execute_in_process``), so it appears in the Dagster UI when
+``DAGSTER_HOME`` points at an instance (``make dev`` uses ``.dagster_home``); without
+``DAGSTER_HOME`` an ephemeral instance is used and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from narrative_tracker.db import DEFAULT_DB_PATH
+
+_COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="narratives",
+        description="Track propaganda narratives in news articles: ingest, clean, split and embed into DuckDB via Dagster.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser(
+        "run",
+        help="ingest input files and materialise every asset for every day present in them",
+        description=(
+            "Ingest the input files (format detected per file: text/markdown, HTML, CSV/TSV, JSON Lines/JSON, "
+            "RSS/Atom), then rebuild paragraphs and embeddings for the whole range of publication days they "
+            "cover, in one Dagster run. Unchanged files are skipped; nothing is ever inserted twice."
+        ),
+    )
+    run.add_argument("--input", "-i", action="append", metavar="PATH",
+                     help="file or directory to ingest; repeat for several (default: the bundled sample corpus data/sample)")
+    run.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH",
+                     help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
+    run.add_argument("--model", default="", metavar="PATH",
+                     help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    for name in _COLUMN_OPTIONS:
+        run.add_argument(f"--{name}-column", metavar="NAME",
+                         help=f"CSV/JSON column holding the article {name} (default: found by common names and aliases)")
+    run.add_argument("--list-separator", default="+", metavar="SEP",
+                     help="separator of multi-valued CSV cells such as outlets or tags (default: '+')")
+    run.add_argument("--format", choices=["text", "html", "csv", "jsonl", "feed"],
+                     help="read every file as this format instead of detecting it per file")
+    run.add_argument("--force", action="store_true",
+                     help="re-parse files already ingested with the same options (still adds no duplicate rows)")
+    run.add_argument("--verbose", "-v", action="store_true", help="show Dagster's own log lines")
+
+    summary = sub.add_parser("summary", help="print what a database holds (read-only)",
+                             description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
+    summary.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    return parser
+
+
+def _instance():
+    import dagster as dg
+
+    if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def _run_config(args: argparse.Namespace, log_level: str) -> dict:
+    ingest = {"paths": [str(Path(p)) for p in args.input] if args.input else None,
+              "list_separator": args.list_separator, "format": args.format, "force": args.force}
+    for name in _COLUMN_OPTIONS:
+        ingest[f"{name}_column"] = getattr(args, f"{name}_column")
+    ingest = {k: v for k, v in ingest.items() if v is not None}
+    return {
+        "ops": {"ingest": {"config": ingest}},
+        "resources": {
+            "db": {"config": {"path": args.db}},
+            "embedding_model": {"config": {"model_path": args.model}},
+        },
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    warnings.filterwarnings("ignore", category=Warning, module="dagster")
+    import dagster as dg
+
+    from narrative_tracker.db import DatabaseLockedError
+    from pipelines.definitions import defs, range_tags
+
+    for path in args.input or []:
+        if not Path(path).exists():
+            print(f"narratives: input path does not exist: {path}", file=sys.stderr)
+            return 2
+    instance = _instance()
+    log_level = "DEBUG" if args.verbose else "WARNING"
+    began = time.perf_counter()
+    config = _run_config(args, log_level)
+
+    print(f"[1/2] ingest -> {args.db}", flush=True)
+    try:
+        ingest = defs.resolve_job_def("ingest_job").execute_in_process(
+            run_config={k: v for k, v in config.items() if k != "resources"} | {"resources": {"db": config["resources"]["db"]}},
+            instance=instance,
+            raise_on_error=False,
+        )
+    except DatabaseLockedError as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 3
+    if not ingest.success:
+        return _failed(ingest)
+    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in ingest.get_asset_materialization_events()}
+    first = meta["articles"]["first_partition"].value
+    last = meta["articles"]["last_partition"].value
+    t_ingest = time.perf_counter() - began
+    if not first:
+        print("      no articles in the input; nothing to process")
+        _print_summary(args.db, None, None)
+        return 0
+
+    start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    print(f"[2/2] paragraphs + embeddings for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
+    job = defs.resolve_job_def("narratives_job")
+    daily = job.execute_in_process(
+        run_config={k: v for k, v in config.items() if k != "ops"},
+        instance=instance,
+        tags=range_tags(start, end),
+        asset_selection=[dg.AssetKey("paragraphs"), dg.AssetKey("paragraph_embeddings")],
+        raise_on_error=False,
+    )
+    if not daily.success:
+        return _failed(daily)
+    emb = {e.asset_key.path[-1]: e.materialization.metadata for e in daily.get_asset_materialization_events()}["paragraph_embeddings"]
+    checks = [(c.check_name, c.passed) for c in daily.get_asset_check_evaluations()]
+    total = time.perf_counter() - began
+    print(
+        f"      ingest {t_ingest:.1f}s; embedded {emb['texts_embedded'].value} new texts "
+        f"({emb['texts_per_second'].value}/s); checks: " + ", ".join(f"{n} {'passed' if p else 'FAILED'}" for n, p in checks)
+    )
+    print(f"      done in {total:.1f}s (runs {ingest.run_id[:8]}, {daily.run_id[:8]}"
+          + (" — recorded in DAGSTER_HOME)" if os.environ.get("DAGSTER_HOME") else ")"))
+    _print_summary(args.db, start, end, ingest_meta=meta)
+    return 0 if all(p for _, p in checks) else 1
+
+
+def _failed(result) -> int:
+    for event in result.all_events:
+        if event.is_failure and event.step_failure_data is not None:
+            err = event.step_failure_data.error
+            print(f"narratives: step {event.step_key} failed: {err.cause.message if err.cause else err.message}", file=sys.stderr)
+    return 1
+
+
+def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ingest_meta: dict | None = None) -> None:
+    import polars as pl
+
+    from narrative_tracker.summary import database_summary
+
+    summary = database_summary(db_path)
+    with pl.Config(tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True, fmt_str_lengths=70, tbl_rows=20, tbl_width_chars=160):
+        if ingest_meta:
+            a, q = ingest_meta["articles"], ingest_meta["quarantine"]
+            print(
+                f"\nThis run: {a['files_seen'].value} files seen ({a['files_unchanged'].value} unchanged, skipped), "
+                f"{a['articles_parsed'].value} articles parsed, {a['new_articles'].value} new; "
+                f"{q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
+            )
+        print(f"\nDatabase {db_path}: " + ", ".join(f"{v} {k}" for k, v in summary["counts"].items()))
+        print("\nArticles:")
+        print(summary["articles"])
+        if summary["quarantine"].height:
+            print("\nQuarantine (reason, records):")
+            print(summary["quarantine"])
+        print(f"\nAnalyse it: duckdb -readonly {db_path}    (tables: articles, paragraphs, paragraph_embeddings, quarantine)")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    if not Path(args.db).exists():
+        print(f"narratives: no database at {args.db}; run `narratives run` first", file=sys.stderr)
+        return 2
+    _print_summary(args.db, None, None)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return {"run": cmd_run, "summary": cmd_summary}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+INSERT INTO paragraphs BY NAME
+SELECT * FROM staged_paragraphs;
