@@ -73,6 +73,10 @@ _BANNED = re.compile(r"\b(?:banned|prohibited|outlawed|recogni[sz]ed\s+as\s+(?:a
 _BYLINE = re.compile(r"^(?:by|author|written\s+by|text\s+by)\s*:?\s+(?P<name>[^\n.!?:;]{2,80}?)\.?$", re.I)
 _SOURCE = re.compile(r"^(?:source|originally\s+published\s+(?:by|at|in)|first\s+published\s+(?:by|at|in))\s*:?\s+(?P<name>[^\n]{2,120}?)\.?$", re.I)
 _SENTENCE_END = re.compile(r"[.!?…»”\"')]\s*$")
+_FINITE_VERBS = frozenset(
+    "is are was were be been has have had will would can could shall should may might must do does did "
+    "said says say told tells claimed claims stated states reported reports continues continue remains remain".split()
+)
 _QUOTES = re.compile(r"[\"“”«»„]")
 
 
@@ -131,9 +135,16 @@ def classify_block(block: str) -> BlockKind:
     if _CAPTION.match(flat) or _CAPTION_TRAILING_DATE.search(text):
         return BlockKind.CAPTION
     single_sentence = len(re.findall(r"[.!?](?:\s|$)", flat)) <= 1
-    if len(words) <= 10 and single_sentence and flat.endswith(".") and not _QUOTES.search(flat) and not re.search(r"[,;:]", flat):
+    if (
+        len(words) <= 10
+        and single_sentence
+        and flat.endswith(".")
+        and not _QUOTES.search(flat)
+        and not re.search(r"[,;:]", flat)
+        and not any(w.lower().strip(".") in _FINITE_VERBS or (len(w) > 4 and w.lower().strip(".").endswith("ed")) for w in words)
+    ):
         # "Triumphal Arch in Nur-Sultan." / "Police and military equipment on the street in Almaty."
-        # a one-sentence block of at most ten words with no clause punctuation: a photo caption
+        # one short sentence, no clause punctuation and no verb we can recognise: a photo caption
         return BlockKind.CAPTION
     if len(words) <= 16 and not flat.endswith((".", ":", ";", ",")) and not re.search(r"[.!?]\s", flat):
         # short line without a final full stop: a cross-heading ("Who is behind the protest?")

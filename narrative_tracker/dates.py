@@ -10,7 +10,7 @@ many layouts) with explicit day/month order rules:
 * ``01/06/2022`` (slashes, the US convention) is month-day-year;
 * written months ("Jan 10, 2022", "10 January 2022") are unambiguous.
 
-Dates before 1990 or more than two days in the future (relative to today) are
+Dates before 2000 (the first daily partition) or more than two days in the future (relative to today) are
 rejected as implausible; the caller decides what to do with the string.
 """
 
@@ -32,7 +32,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTHS},?\s+\d{{4}}\b", re.I), "DMY"),
 ]
 
-MIN_PLAUSIBLE = dt.date(1990, 1, 1)
+MIN_PLAUSIBLE = dt.date(2000, 1, 1)  # also the first daily partition
 
 
 def _today() -> dt.date:
@@ -40,7 +40,7 @@ def _today() -> dt.date:
 
 
 def plausible(day: dt.date) -> bool:
-    """True when ``day`` lies between 1990-01-01 and two days after today."""
+    """True when ``day`` lies between 2000-01-01 and two days after today."""
     return MIN_PLAUSIBLE <= day <= _today() + dt.timedelta(days=2)
 
 

@@ -123,13 +123,24 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     best = from_bytes(data).best()
     if best is not None and best.encoding and best.chaos < 0.2:
         text = str(best)
-        control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
-        if control <= max(2, len(text) // 1000):
+        if _looks_like_prose(text):
             return text, best.encoding
     raise DecodeError(
         "undecodable bytes",
         f"not UTF-8 (first bad byte at offset {first_bad}) and no confident single encoding",
     )
+
+
+def _looks_like_prose(text: str) -> bool:
+    """Guard against a "confident" guess that turns random bytes into letters: real text has
+    spaces between words, mostly letters, and almost no control characters."""
+    sample = text[:20_000]
+    if not sample:
+        return False
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\r\n\t\f")
+    spaces = sum(ch in " \n\t\r" for ch in sample)  # not NBSP: random bytes decode to it often
+    letters = sum(ch.isalpha() for ch in sample)
+    return control <= max(2, len(sample) // 1000) and spaces * 30 >= len(sample) and (letters + spaces) >= 0.7 * len(sample)
 
 
 def detect_format(path: str | os.PathLike, text: str) -> str:
@@ -166,8 +177,8 @@ def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
             rel = child.relative_to(path)
             if any(part.startswith(".") for part in rel.parts):
                 continue
-            if child.is_file() and child.name.lower() not in _SKIP_NAMES:
-                yield child
+            if (child.is_file() or (child.is_symlink() and not child.exists())) and child.name.lower() not in _SKIP_NAMES:
+                yield child  # a dangling link is yielded so that it is quarantined, not silently ignored
 
 
 def _parser(fmt: str):

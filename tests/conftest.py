@@ -1,0 +1,52 @@
+"""Shared fixtures. The real model is used by the integration tests; ``HashEmbedder`` keeps unit tests fast."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED = REPO.parent / "shared"
+EUVSDISINFO = SHARED / "corpus" / "euvsdisinfo-2015-2021" / "posts.csv"
+
+
+class HashEmbedder:
+    """Deterministic fake: a unit vector seeded by the text's hash. Same text, same vector; no meaning."""
+
+    def __init__(self, dim: int = 16, name: str = "hash-test") -> None:
+        self.dim = dim
+        self.name = name
+        self.calls: list[int] = []
+
+    def encode(self, texts):
+        self.calls.append(len(texts))
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+            rows.append(v / np.linalg.norm(v))
+        return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture
+def con(tmp_path):
+    from narrative_tracker import db
+
+    connection = db.connect(tmp_path / "test.duckdb")
+    yield connection
+    connection.close()
