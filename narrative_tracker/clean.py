@@ -176,14 +176,21 @@ def text_hash(text: str) -> str:
 def paragraphs_of(body: str) -> tuple[list[Paragraph], dict[str, int]]:
     """Kept paragraphs of one article body, and how many blocks of each dropped kind there were.
 
+    A body of a single block is kept as ``body`` unless it is boilerplate.
+
     Text is whitespace-normalised. A block repeated verbatim later in the same article
     (scrapers sometimes capture a body twice) is dropped as ``duplicate``.
     """
     kept: list[Paragraph] = []
     dropped: dict[str, int] = {}
     seen: set[str] = set()
-    for index, block in enumerate(split_blocks(body)):
+    blocks = split_blocks(body)
+    for index, block in enumerate(blocks):
         kind = classify_block(block)
+        if len(blocks) == 1 and kind is not BlockKind.BOILERPLATE:
+            # A one-block body (a claim, a post, a CSV row) has no page furniture around it:
+            # caption / heading rules would only throw real text away.
+            kind = BlockKind.BODY
         flat = normalize_ws(block)
         if kind not in KEPT_KINDS:
             dropped[kind.value] = dropped.get(kind.value, 0) + 1

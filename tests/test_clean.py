@@ -60,3 +60,10 @@ def test_paragraphs_keep_position_and_drop_repeats():
     assert [p.block_index for p in kept] == [0, 2]
     assert dropped == {"boilerplate": 1, "duplicate": 1}
     assert kept[0].text_hash == paragraphs_of(first.replace(" ", "   "))[0][0].text_hash
+
+
+def test_single_block_body_is_kept_whole():
+    kept, dropped = paragraphs_of("Photo: Kosovan migrants are storming the EU borders from Serbia")
+    assert [p.kind for p in kept] == ["body"] and dropped == {}
+    assert paragraphs_of("Ukraine relies on Nazis in the fight against Russia.")[0][0].kind == "body"
+    assert paragraphs_of("Leave a Reply")[0] == []
