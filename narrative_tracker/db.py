@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,6 +42,25 @@ def sql_dir() -> Path:
 def query(name: str) -> str:
     """The text of ``sql/queries/<name>.sql``."""
     return (sql_dir() / "queries" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def statements(sql: str) -> list[str]:
+    """Split a query file into statements (on ``;`` at a line end; our files keep ``;`` out of literals)."""
+    parts = re.split(r";\s*(?:\n|$)", sql)
+    out = []
+    for part in parts:
+        body = "\n".join(line for line in part.splitlines() if not line.strip().startswith("--")).strip()
+        if body:
+            out.append(body)
+    return out
+
+
+def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:
+    """Run every statement of ``sql/queries/<name>.sql``, each with the parameters it names."""
+    params = params or {}
+    for statement in statements(query(name)):
+        used = {k: v for k, v in params.items() if re.search(rf"\${k}\b", statement)}
+        con.execute(statement, used)
 
 
 def schema_statements() -> list[tuple[str, str]]:

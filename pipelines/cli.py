@@ -17,6 +17,7 @@ from pathlib import Path
 
 from narrative_tracker.db import DEFAULT_DB_PATH
 
+DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends")
 _COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
 
 
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
     run.add_argument("--model", default="", metavar="PATH",
                      help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    run.add_argument("--codebook", default="", metavar="PATH",
+                     help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or codebook/narratives.yaml)")
+    run.add_argument("--all-days", action="store_true",
+                     help="process every day in the database, not only the days present in the input "
+                          "(after editing the codebook or the cleaning rules)")
     for name in _COLUMN_OPTIONS:
         run.add_argument(f"--{name}-column", metavar="NAME",
                          help=f"CSV/JSON column holding the article {name} (default: found by common names and aliases)")
@@ -52,6 +58,25 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="re-parse files already ingested with the same options (still adds no duplicate rows)")
     run.add_argument("--verbose", "-v", action="store_true", help="show Dagster's own log lines")
+
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="measure codebook detection against hand-labelled paragraphs",
+        description=(
+            "Score a labelled paragraph set (CSV: id, split, source, text, narratives ;-separated) with the codebook "
+            "and print precision / recall / F1 per narrative for the tune and test parts; --json for machines. "
+            "--tune re-runs the documented grid search on the tune part and prints the settings it would choose."
+        ),
+    )
+    evaluate.add_argument("--labelled", default="", metavar="CSV",
+                          help="labelled paragraphs (default: tests/labelled/paragraphs.csv)")
+    evaluate.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML (default: the bundled one)")
+    evaluate.add_argument("--model", default="", metavar="PATH", help="local sentence-transformers model folder")
+    evaluate.add_argument("--tune", action="store_true", help="also run the grid search and print the chosen settings")
+    evaluate.add_argument("--discovery-db", default="", metavar="PATH",
+                          help="also measure agreement (purity, NMI) of the discovered narratives in this database "
+                               "with its articles' tags, e.g. EUvsDisinfo keywords")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
@@ -74,8 +99,9 @@ def _run_config(args: argparse.Namespace, log_level: str) -> dict:
     for name in _COLUMN_OPTIONS:
         ingest[f"{name}_column"] = getattr(args, f"{name}_column")
     ingest = {k: v for k, v in ingest.items() if v is not None}
+    codebook = {"config": {"path": args.codebook}}
     return {
-        "ops": {"ingest": {"config": ingest}},
+        "ops": {"ingest": {"config": ingest}, "codebook": codebook, "codebook_assignments": codebook},
         "resources": {
             "db": {"config": {"path": args.db}},
             "embedding_model": {"config": {"model_path": args.model}},
@@ -103,7 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"[1/2] ingest -> {args.db}", flush=True)
     try:
         ingest = defs.resolve_job_def("ingest_job").execute_in_process(
-            run_config={k: v for k, v in config.items() if k != "resources"} | {"resources": {"db": config["resources"]["db"]}},
+            run_config={"ops": {"ingest": config["ops"]["ingest"]}, "resources": {"db": config["resources"]["db"]},
+                        "loggers": config["loggers"]},
             instance=instance,
             raise_on_error=False,
         )
@@ -122,13 +149,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-    print(f"[2/2] paragraphs + embeddings for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
+    if args.all_days:
+        from narrative_tracker.db import connection
+
+        with connection(args.db, read_only=True) as con:
+            lo, hi = con.execute("SELECT min(partition_date), max(partition_date) FROM articles").fetchone()
+        start, end = min(start, lo), max(end, hi)
+    print(f"[2/2] paragraphs, embeddings, narratives for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
     job = defs.resolve_job_def("narratives_job")
     daily = job.execute_in_process(
-        run_config={k: v for k, v in config.items() if k != "ops"},
+        run_config={k: v for k, v in config.items() if k != "ops"}
+        | {"ops": {k: v for k, v in config["ops"].items() if k != "ingest"}},
         instance=instance,
         tags=range_tags(start, end),
-        asset_selection=[dg.AssetKey("paragraphs"), dg.AssetKey("paragraph_embeddings")],
+        asset_selection=[dg.AssetKey(k) for k in DAILY_ASSETS],
         raise_on_error=False,
     )
     if not daily.success:
@@ -171,10 +205,18 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         print(f"\nDatabase {db_path}: " + ", ".join(f"{v} {k}" for k, v in summary["counts"].items()))
         print("\nArticles:")
         print(summary["articles"])
+        if summary["narratives"].height:
+            print("\nNarratives (paragraphs, articles, outlets; the strongest evidence paragraph):")
+            for row in summary["narratives"].iter_rows(named=True):
+                print(f"  [{row['origin']}] {row['narrative_id']} — {row['label']}: "
+                      f"{row['paragraphs']} paragraphs, {row['articles']} articles, {row['outlets']} outlets")
+                if row["evidence"]:
+                    text = row["evidence"]
+                    print(f"      “{text[:220]}{'…' if len(text) > 220 else ''}” ({row['evidence_outlet'] or 'unknown outlet'}, {row['evidence_day']})")
         if summary["quarantine"].height:
             print("\nQuarantine (reason, records):")
             print(summary["quarantine"])
-        print(f"\nAnalyse it: duckdb -readonly {db_path}    (tables: articles, paragraphs, paragraph_embeddings, quarantine)")
+        print(f"\nAnalyse it: duckdb -readonly {db_path}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -185,9 +227,47 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.evaluate import DEFAULT_LABELLED, evaluate_paragraphs, tune_detection
+
+    codebook = load_codebook(args.codebook or None)
+    embedder = SentenceTransformerEmbedder(args.model or None)
+    labelled = args.labelled or DEFAULT_LABELLED
+    result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name,
+              "parts": evaluate_paragraphs(codebook, embedder, labelled)}
+    if args.tune:
+        result["tuned"] = tune_detection(codebook, embedder, labelled)
+    if args.discovery_db:
+        from narrative_tracker.db import connection
+        from narrative_tracker.evaluate import discovery_agreement_db
+
+        with connection(args.discovery_db, read_only=True) as con:
+            result["discovery"] = discovery_agreement_db(con)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"codebook {codebook.path}\nlabelled {labelled}\nmodel    {embedder.name}\n")
+    for part, table in result["parts"].items():
+        print(f"{part} ({table['paragraphs']} paragraphs): macro-F1 {table['macro_f1']:.3f}")
+        print(f"  {'narrative':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
+        for name in codebook.ids + ["micro"]:
+            row = table[name]
+            print(f"  {name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+        print()
+    if args.tune:
+        print("grid search on the tune part chose:", json.dumps(result["tuned"]))
+    if args.discovery_db:
+        print(f"discovery vs tags in {args.discovery_db}:", json.dumps(result["discovery"]))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"run": cmd_run, "summary": cmd_summary}[args.command](args)
+    return {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import datetime as dt
 
 import dagster as dg
 
-from assets import embeddings, ingest, paragraphs
+from assets import embeddings, ingest, narratives, paragraphs
 from assets.partitions import daily_partitions
 from assets.resources import default_resources
 
@@ -17,8 +17,8 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 NIGHTLY_LOOKBACK_DAYS = 2  # the nightly run also redoes the two days before yesterday (late arrivals)
 
-all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings])
-all_checks = dg.load_asset_checks_from_modules([paragraphs, embeddings])
+all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings, narratives])
+all_checks = dg.load_asset_checks_from_modules([paragraphs, embeddings, narratives])
 
 # Everything, in process: DuckDB has one writer, so steps run one after the other in one process.
 narratives_job = dg.define_asset_job(
@@ -26,7 +26,7 @@ narratives_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     partitions_def=daily_partitions,
     executor_def=dg.in_process_executor,
-    description="Ingest the configured inputs, then rebuild paragraphs and embeddings for a range of days.",
+    description="Ingest the configured inputs; rebuild paragraphs, embeddings and codebook detections for a range of days; rediscover narratives.",
 )
 ingest_job = dg.define_asset_job(
     "ingest_job",

@@ -50,3 +50,49 @@ def con(tmp_path):
     connection = db.connect(tmp_path / "test.duckdb")
     yield connection
     connection.close()
+
+
+class TopicEmbedder(HashEmbedder):
+    """Fake with meaning: each topic word found in a text adds a fixed axis, plus a little hash noise."""
+
+    TOPICS = ("west", "islamist", "csto", "fuel", "football")
+
+    def __init__(self) -> None:
+        super().__init__(dim=16, name="topic-test")
+
+    def encode(self, texts):
+        noise = super().encode(texts) * 0.05
+        rows = []
+        for text, n in zip(texts, noise):
+            v = n.copy()
+            for i, word in enumerate(self.TOPICS):
+                if word in text.lower():
+                    v[i] += 1.0
+            rows.append(v / np.linalg.norm(v))
+        return np.stack(rows) if rows else np.zeros((0, self.dim), np.float32)
+
+
+@pytest.fixture
+def topic_embedder() -> TopicEmbedder:
+    return TopicEmbedder()
+
+
+TINY_CODEBOOK = """
+detection: {default_threshold: 0.6, top_k: 1, keyword_bonus: 0.0}
+narratives:
+  - id: foreign_hand
+    label: Foreign hand
+    examples: ["The West organised it."]
+  - id: csto_justification
+    label: CSTO justified
+    examples: ["The CSTO deployment was right."]
+"""
+
+
+@pytest.fixture
+def tiny_codebook(tmp_path):
+    from narrative_tracker.codebook import load_codebook
+
+    path = tmp_path / "codebook.yaml"
+    path.write_text(TINY_CODEBOOK)
+    return load_codebook(path)

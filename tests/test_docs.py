@@ -31,11 +31,16 @@ def test_every_table_and_column_is_documented(con, hash_embedder):
             assert f"| `{column}` |" in section, f"{table}.{column} is not documented in README.md"
 
 
-def test_readme_sql_examples_run(con, hash_embedder, tmp_path):
+def test_readme_sql_examples_run(con, topic_embedder, tiny_codebook, tmp_path):
+    from narrative_tracker.narratives import apply_codebook, assign_codebook
+
     (tmp_path / "empty.txt").write_bytes(b"")
+    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
     ingest_paths(con, [SAMPLE, tmp_path])
-    build_paragraphs(con, dt.date(2000, 1, 1), dt.date(2030, 1, 1))
-    embed_partitions(con, hash_embedder, dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+    build_paragraphs(con, *days)
+    embed_partitions(con, topic_embedder, *days)
+    apply_codebook(con, tiny_codebook, topic_embedder)
+    assign_codebook(con, tiny_codebook, topic_embedder.name, *days)
     some_id = con.execute("SELECT paragraph_id FROM paragraphs LIMIT 1").fetchone()[0]
     blocks = re.findall(r"```sql\n(.*?)```", README, re.S)
     assert blocks

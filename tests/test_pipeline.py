@@ -15,17 +15,30 @@ def _counts(db):
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute(
             "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM paragraphs), "
-            "(SELECT count(*) FROM paragraph_embeddings), (SELECT count(*) FROM quarantine)"
+            "(SELECT count(*) FROM paragraph_embeddings), (SELECT count(*) FROM quarantine), "
+            "(SELECT count(*) FROM narratives), (SELECT count(*) FROM paragraph_narratives)"
         ).fetchone()
 
 
-def test_sample_corpus_end_to_end_and_rerun_adds_nothing(tmp_path, capsys):
-    db = tmp_path / "n.duckdb"
-    assert main(["run", "--db", str(db)]) == 0
-    out = capsys.readouterr().out
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    """One real `narratives run` over the bundled sample corpus, shared by the tests below."""
+    import contextlib
+    import io
+
+    db = tmp_path_factory.mktemp("sample") / "n.duckdb"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["run", "--db", str(db)]) == 0
+    return db, out.getvalue()
+
+
+def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
+    db, out = sample_run
     assert "every_paragraph_embedded passed" in out and "New Eastern Outlook" in out
-    articles, paragraphs, embeddings, quarantined = _counts(db)
-    assert (articles, paragraphs, embeddings, quarantined) == (5, 80, 80, 0)
+    counts = _counts(db)
+    assert counts[:4] == (5, 80, 80, 0)
+    assert "[codebook] csto_justification" in out and "[discovered]" in out
     with duckdb.connect(str(db), read_only=True) as con:
         outlets = {r[0] for r in con.execute("SELECT outlet FROM articles WHERE outlet IS NOT NULL").fetchall()}
         assert outlets == {"New Eastern Outlook", "Rossa Primavera News Agency"}
@@ -44,10 +57,32 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(tmp_path, capsys):
     assert main(["run", "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "embedded 0 new texts" in out and "5 unchanged" in out
-    assert _counts(db) == (articles, paragraphs, embeddings, quarantined)
+    assert _counts(db) == counts
 
     assert main(["run", "--db", str(db), "--force"]) == 0
-    assert _counts(db) == (articles, paragraphs, embeddings, quarantined)
+    assert _counts(db) == counts
+
+
+def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
+    """Through the whole pipeline, assignments agree with the hand labels of the 80 sample paragraphs."""
+    from narrative_tracker.evaluate import load_labelled, prf_table
+
+    db, _ = sample_run
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute(
+            "SELECT regexp_extract(a.source_path, '([0-9]{3})_[0-9a-f]+[.]txt$', 1) || '#' || p.position AS ref, "
+            "list(pn.narrative_id) FILTER (WHERE pn.method = 'codebook') AS narratives "
+            "FROM paragraphs p JOIN articles a USING (article_id) "
+            "LEFT JOIN paragraph_narratives pn USING (paragraph_id) GROUP BY ALL"
+        ).fetchall()
+        kinds = dict(con.execute("SELECT origin, count(*) FROM narratives GROUP BY ALL").fetchall())
+    predicted = {ref: frozenset(n or []) for ref, n in rows}
+    labelled = {r.group.split("/")[-1] + "#" + str(r.position): r.narratives for r in load_labelled() if r.split == "sample"}
+    assert predicted.keys() == labelled.keys()
+    refs = sorted(labelled)
+    table = prf_table([labelled[r] for r in refs], [predicted[r] for r in refs], ["foreign_hand", "isis_infiltration", "csto_justification"])
+    assert table["micro"]["f1"] >= 0.6 and table["micro"]["recall"] >= 0.7
+    assert kinds["codebook"] == 3 and kinds["discovered"] >= 2
 
 
 def test_mixed_formats_and_bad_files_in_one_run(tmp_path, capsys):

@@ -1,0 +1,126 @@
+"""Stage 4 assets: the codebook, codebook detection per day, discovery, and the trend views."""
+
+import dagster as dg
+from pydantic import Field
+
+from assets.partitions import DUCKDB_POOL, daily_partitions, single_run, window_days
+from assets.resources import EmbeddingModel, NarrativeDB
+from narrative_tracker.codebook import load_codebook
+from narrative_tracker.narratives import apply_codebook, assign_codebook, discover_narratives
+from narrative_tracker.preview import markdown
+
+
+class CodebookConfig(dg.Config):
+    path: str = Field(default="", description="Codebook YAML; empty: NARRATIVES_CODEBOOK or codebook/narratives.yaml.")
+
+
+@dg.asset(
+    pool=DUCKDB_POOL,
+    group_name="narratives",
+    description="Codebook narratives and their embedded example statements (codebook/narratives.yaml).",
+)
+def codebook(context: dg.AssetExecutionContext, config: CodebookConfig, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
+    book = load_codebook(config.path or None)
+    embedder = embedding_model.get_embedder()
+    with db.connect() as con:
+        report = apply_codebook(con, book, embedder)
+        table = con.execute(
+            "SELECT n.narrative_id, n.label, n.threshold, count(e.position) AS examples FROM narratives n "
+            "LEFT JOIN codebook_examples e ON e.narrative_id = n.narrative_id AND e.model = $m "
+            "WHERE n.origin = 'codebook' GROUP BY ALL ORDER BY 1",
+            {"m": embedder.name},
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={
+            "path": book.path,
+            "fingerprint": book.fingerprint,
+            "narratives": report.narratives,
+            "examples_embedded": report.examples_embedded,
+            "removed": ", ".join(report.removed) or "none",
+            "codebook": dg.MetadataValue.md(markdown(table)),
+        },
+        data_version=dg.DataVersion(book.fingerprint),
+    )
+
+
+@dg.asset(
+    deps=["paragraph_embeddings", "codebook"],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run,
+    pool=DUCKDB_POOL,
+    group_name="narratives",
+    description="Codebook narratives detected in each paragraph (paragraph_narratives, method = 'codebook').",
+)
+def codebook_assignments(context: dg.AssetExecutionContext, config: CodebookConfig, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
+    start, end = window_days(context)
+    book = load_codebook(config.path or None)
+    model = embedding_model.get_embedder().name
+    with db.connect() as con:
+        report = assign_codebook(con, book, model, start, end)
+        evidence = con.execute(
+            "SELECT pn.narrative_id, round(pn.score, 3) AS score, a.outlet, pn.partition_date AS day, p.text "
+            "FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) JOIN articles a USING (article_id) "
+            "WHERE pn.method = 'codebook' AND pn.partition_date BETWEEN $s AND $e "
+            "QUALIFY row_number() OVER (PARTITION BY pn.narrative_id ORDER BY pn.score DESC) <= 2 ORDER BY 1, 2 DESC",
+            {"s": start, "e": end},
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.assignments,
+            "first_day": str(start),
+            "last_day": str(end),
+            "paragraphs_scored": report.paragraphs,
+            "assignments": report.per_narrative,
+            "top_evidence": dg.MetadataValue.md(markdown(evidence, max_rows=12, max_chars=160)),
+        }
+    )
+
+
+@dg.asset(
+    deps=["codebook_assignments"],
+    pool=DUCKDB_POOL,
+    group_name="narratives",
+    description="New narratives: clusters of the paragraphs no codebook narrative claimed (UMAP + HDBSCAN, c-TF-IDF labels).",
+)
+def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
+    model = embedding_model.get_embedder().name
+    with db.connect() as con:
+        report = discover_narratives(con, model)
+        table = con.execute(
+            "SELECT n.narrative_id, n.label, n.paragraphs, n.description AS central_paragraph FROM narratives n "
+            "WHERE origin = 'discovered' ORDER BY paragraphs DESC LIMIT 15"
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": report.narratives,
+            "candidate_texts": report.candidates,
+            "assigned_paragraphs": report.assigned_paragraphs,
+            "noise_share": round(report.noise_share, 3),
+            "narratives": dg.MetadataValue.md(markdown(table, max_rows=15, max_chars=120)),
+        }
+    )
+
+
+@dg.asset(
+    deps=["discovered_narratives", "codebook_assignments"],
+    pool=DUCKDB_POOL,
+    group_name="narratives",
+    description="The trend views (narrative_daily, narrative_outlets, narrative_first_seen; DDL in sql/schema/90_views.sql).",
+)
+def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+    with db.connect() as con:
+        first_seen = con.execute(
+            "SELECT narrative_id, label, origin, first_seen, first_outlet, paragraphs, articles, outlets "
+            "FROM narrative_first_seen ORDER BY paragraphs DESC LIMIT 15"
+        ).pl()
+        busiest = con.execute(
+            "SELECT day, narrative_id, paragraphs, round(share, 3) AS share, round(share_7d, 3) AS share_7d "
+            "FROM narrative_daily WHERE paragraphs > 0 ORDER BY paragraphs DESC, day LIMIT 10"
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={
+            "narratives_seen": first_seen.height,
+            "first_seen": dg.MetadataValue.md(markdown(first_seen, max_rows=15)),
+            "busiest_days": dg.MetadataValue.md(markdown(busiest)),
+        }
+    )

@@ -1,0 +1,122 @@
+"""The codebook: narratives analysts track by name, read from a YAML file (``codebook/narratives.yaml``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "codebook" / "narratives.yaml"
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class CodebookError(ValueError):
+    """The codebook file is not valid; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class DetectionParams:
+    """How paragraph scores are computed (see ``narrative_tracker.detect``); set under ``detection:``."""
+
+    default_threshold: float = 0.5
+    top_k: int = 2  # a paragraph's similarity to a narrative = mean of its top_k closest examples
+    keyword_bonus: float = 0.05  # added when a keyword pattern matches the paragraph
+    context_weight: float = 0.0  # weight of the best neighbouring paragraph's similarity (same article)
+
+
+@dataclass(frozen=True)
+class CodebookNarrative:
+    id: str
+    label: str
+    description: str
+    examples: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    threshold: float | None = None
+
+    @property
+    def patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(k, re.I) for k in self.keywords)
+
+
+@dataclass(frozen=True)
+class Codebook:
+    narratives: tuple[CodebookNarrative, ...]
+    params: DetectionParams = field(default_factory=DetectionParams)
+    path: str = ""
+
+    @property
+    def ids(self) -> list[str]:
+        return [n.id for n in self.narratives]
+
+    def threshold(self, narrative_id: str) -> float:
+        for n in self.narratives:
+            if n.id == narrative_id:
+                return self.params.default_threshold if n.threshold is None else n.threshold
+        raise KeyError(narrative_id)
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes whenever anything that affects scores changes."""
+        payload = json.dumps(
+            {"params": vars(self.params), "narratives": [vars(n) for n in self.narratives]}, sort_keys=True, default=list
+        )
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
+    """Read and validate a codebook YAML file (default: ``NARRATIVES_CODEBOOK`` or the bundled one)."""
+    path = Path(path or os.environ.get("NARRATIVES_CODEBOOK") or DEFAULT_CODEBOOK)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise CodebookError(f"cannot read codebook {path}: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("narratives"), list):
+        raise CodebookError(f"{path}: expected a mapping with a 'narratives' list")
+    detection = raw.get("detection") or {}
+    known = set(DetectionParams.__dataclass_fields__)
+    unknown = set(detection) - known
+    if unknown:
+        raise CodebookError(f"{path}: unknown detection settings {sorted(unknown)}; known: {sorted(known)}")
+    params = DetectionParams(**detection)
+    narratives = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw["narratives"]):
+        where = f"{path}: narratives[{index}]"
+        if not isinstance(entry, dict):
+            raise CodebookError(f"{where}: expected a mapping")
+        nid = entry.get("id")
+        if not isinstance(nid, str) or not _ID.match(nid):
+            raise CodebookError(f"{where}: id must be lower_snake_case (got {nid!r})")
+        if nid in seen:
+            raise CodebookError(f"{where}: duplicate id {nid!r}")
+        seen.add(nid)
+        examples = entry.get("examples") or []
+        if not examples or not all(isinstance(e, str) and e.strip() for e in examples):
+            raise CodebookError(f"{where} ({nid}): needs at least one non-empty example statement")
+        keywords = tuple(entry.get("keywords") or ())
+        for k in keywords:
+            try:
+                re.compile(k)
+            except re.error as exc:
+                raise CodebookError(f"{where} ({nid}): keyword {k!r} is not a valid regular expression: {exc}") from exc
+        threshold = entry.get("threshold")
+        if threshold is not None and not isinstance(threshold, (int, float)):
+            raise CodebookError(f"{where} ({nid}): threshold must be a number")
+        narratives.append(
+            CodebookNarrative(
+                id=nid,
+                label=str(entry.get("label") or nid),
+                description=" ".join(str(entry.get("description") or "").split()),
+                examples=tuple(" ".join(e.split()) for e in examples),
+                keywords=keywords,
+                threshold=float(threshold) if threshold is not None else None,
+            )
+        )
+    if not narratives:
+        raise CodebookError(f"{path}: the codebook has no narratives")
+    return Codebook(tuple(narratives), params, str(path))

@@ -1,0 +1,94 @@
+"""Codebook detection: score every paragraph against every codebook narrative.
+
+For paragraph *p* and narrative *k* (arrays: ``P`` is ``(n, d)`` unit vectors, ``E_k`` is ``(m_k, d)``):
+
+* ``similarity[p, k]`` = mean of the ``top_k`` largest cosines between *p* and the examples of *k*;
+* ``keyword[p, k]`` = 1 when one of *k*'s keyword patterns matches the paragraph text;
+* ``context[p, k]`` = the larger similarity of the previous and next paragraph of the same article;
+
+``score = similarity + keyword_bonus * keyword + context_weight * context``, and *p* is assigned to *k*
+when ``score >= threshold_k`` (multi-label). The evidence stored with each assignment is the closest
+example statement and its cosine. Parameters live in the codebook (``detection:``), thresholds per
+narrative; how they were chosen is in the README ("Detection").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from narrative_tracker.codebook import Codebook
+
+
+@dataclass
+class Scores:
+    """Result of ``score_paragraphs`` for ``n`` paragraphs and ``K`` narratives."""
+
+    narrative_ids: list[str]
+    score: np.ndarray  # (n, K) float32 — the combined score that is compared with the threshold
+    similarity: np.ndarray  # (n, K) float32 — top-k mean cosine to the examples
+    keyword: np.ndarray  # (n, K) bool
+    evidence: np.ndarray  # (n, K) int — index of the closest example of each narrative
+    evidence_cosine: np.ndarray  # (n, K) float32
+
+    def assigned(self, thresholds: np.ndarray) -> np.ndarray:
+        """``(n, K)`` bool: which narratives each paragraph carries."""
+        return self.score >= thresholds[None, :]
+
+
+def example_similarity(vectors: np.ndarray, examples: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(similarity (n,), best example index (n,), best cosine (n,))`` of paragraphs to one narrative's examples."""
+    cos = vectors @ examples.T  # (n, m)
+    best = cos.argmax(axis=1)
+    best_cos = cos[np.arange(cos.shape[0]), best]
+    k = max(1, min(top_k, cos.shape[1]))
+    top = np.partition(cos, cos.shape[1] - k, axis=1)[:, -k:] if cos.shape[1] > k else cos
+    return top.mean(axis=1).astype(np.float32), best, best_cos.astype(np.float32)
+
+
+def neighbour_max(values: np.ndarray, groups: Sequence[str], positions: Sequence[int]) -> np.ndarray:
+    """For each row, the max of ``values`` over the previous and next row of the same group (by position)."""
+    n = values.shape[0]
+    out = np.zeros_like(values)
+    order = sorted(range(n), key=lambda i: (groups[i], positions[i]))
+    for a, b in zip(order, order[1:]):
+        if groups[a] == groups[b]:
+            out[a] = np.maximum(out[a], values[b])
+            out[b] = np.maximum(out[b], values[a])
+    return out
+
+
+def score_paragraphs(
+    codebook: Codebook,
+    example_vectors: dict[str, np.ndarray],
+    vectors: np.ndarray,
+    texts: Sequence[str],
+    groups: Sequence[str] | None = None,
+    positions: Sequence[int] | None = None,
+) -> Scores:
+    """Score ``n`` paragraphs (``vectors`` ``(n, d)``, unit rows) against every codebook narrative.
+
+    ``groups`` (article ids) and ``positions`` give the neighbours for the context term; without them the
+    context term is zero.
+    """
+    n, K = vectors.shape[0], len(codebook.narratives)
+    params = codebook.params
+    similarity = np.zeros((n, K), np.float32)
+    keyword = np.zeros((n, K), bool)
+    evidence = np.zeros((n, K), np.int64)
+    evidence_cos = np.zeros((n, K), np.float32)
+    for j, narrative in enumerate(codebook.narratives):
+        if n:
+            similarity[:, j], evidence[:, j], evidence_cos[:, j] = example_similarity(vectors, example_vectors[narrative.id], params.top_k)
+        if narrative.patterns:
+            keyword[:, j] = [any(p.search(t) for p in narrative.patterns) for t in texts]
+    score = similarity + params.keyword_bonus * keyword
+    if params.context_weight and groups is not None and positions is not None and n:
+        score = score + params.context_weight * neighbour_max(similarity, groups, positions)
+    return Scores(codebook.ids, score.astype(np.float32), similarity, keyword, evidence, evidence_cos)
+
+
+def thresholds_of(codebook: Codebook) -> np.ndarray:
+    return np.array([codebook.threshold(i) for i in codebook.ids], np.float32)

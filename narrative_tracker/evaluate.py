@@ -1,0 +1,230 @@
+"""Measuring detection and discovery quality.
+
+* ``load_labelled`` / ``evaluate_paragraphs``: codebook detection against hand-labelled paragraphs
+  (``tests/labelled/paragraphs.csv``): precision / recall / F1 per narrative, micro and macro.
+* ``tune_detection``: the documented procedure that chose the codebook's detection settings and
+  thresholds — a grid search on the *tune* part of the labelled set only (``TUNE_IDS``).
+* ``discovery_agreement``: purity and NMI of discovered narratives against reference tags
+  (e.g. EUvsDisinfo's fact-checker keywords).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import itertools
+import os
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from narrative_tracker.codebook import Codebook
+from narrative_tracker.detect import score_paragraphs
+from narrative_tracker.embed import Embedder
+
+DEFAULT_LABELLED = Path(__file__).resolve().parents[1] / "tests" / "labelled" / "paragraphs.csv"
+# The tune part: odd-numbered held-out paragraphs and two of the five sample articles. Everything else
+# (even-numbered held-out paragraphs, sample articles 002-004) is never looked at while choosing settings.
+TUNE_SAMPLE_ARTICLES = ("000", "001")
+
+
+def is_tune(row_id: str) -> bool:
+    if row_id.startswith("h"):
+        return int(row_id[1:]) % 2 == 1
+    return row_id[1:4] in TUNE_SAMPLE_ARTICLES
+
+
+@dataclass(frozen=True)
+class LabelledParagraph:
+    id: str
+    split: str  # 'sample' | 'heldout'
+    text: str
+    narratives: frozenset[str]
+    group: str  # article for context (sample rows), else the row id
+    position: int
+
+    @property
+    def part(self) -> str:
+        return "tune" if is_tune(self.id) else "test"
+
+
+def load_labelled(path: str | os.PathLike = DEFAULT_LABELLED) -> list[LabelledParagraph]:
+    rows = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            match = re.match(r"(.+)#(\d+)$", row.get("source") or "")
+            group, position = (match.group(1), int(match.group(2))) if match else (row["id"], 0)
+            labels = frozenset(x.strip() for x in (row.get("narratives") or "").split(";") if x.strip())
+            rows.append(LabelledParagraph(row["id"], row.get("split") or "", row["text"], labels, group, position))
+    return rows
+
+
+@dataclass
+class PRF:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def as_dict(self) -> dict:
+        return {"precision": round(self.precision, 3), "recall": round(self.recall, 3), "f1": round(self.f1, 3),
+                "support": self.tp + self.fn, "predicted": self.tp + self.fp}
+
+
+def prf_table(gold: Sequence[frozenset[str]], predicted: Sequence[frozenset[str]], ids: Sequence[str]) -> dict:
+    """``{narrative: PRF.as_dict(), 'micro': ..., 'macro_f1': x}``."""
+    per = {i: PRF() for i in ids}
+    for g, p in zip(gold, predicted):
+        for i in ids:
+            per[i].tp += i in g and i in p
+            per[i].fp += i not in g and i in p
+            per[i].fn += i in g and i not in p
+    micro = PRF(sum(x.tp for x in per.values()), sum(x.fp for x in per.values()), sum(x.fn for x in per.values()))
+    out = {i: per[i].as_dict() for i in ids}
+    out["micro"] = micro.as_dict()
+    out["macro_f1"] = round(float(np.mean([per[i].f1 for i in ids])), 3)
+    return out
+
+
+class LabelledScorer:
+    """Embeds a labelled set once; scores it under any codebook settings."""
+
+    def __init__(self, rows: list[LabelledParagraph], codebook: Codebook, embedder: Embedder):
+        self.rows = rows
+        self.vectors = embedder.encode([r.text for r in rows])
+        self.examples = {n.id: embedder.encode(list(n.examples)) for n in codebook.narratives}
+
+    def predict(self, codebook: Codebook, thresholds: dict[str, float] | None = None) -> list[frozenset[str]]:
+        scores = score_paragraphs(
+            codebook, self.examples, self.vectors, [r.text for r in self.rows],
+            [r.group for r in self.rows], [r.position for r in self.rows],
+        )
+        th = np.array([(thresholds or {}).get(i, codebook.threshold(i)) for i in codebook.ids], np.float32)
+        hits = scores.assigned(th)
+        return [frozenset(codebook.ids[j] for j in np.flatnonzero(row)) for row in hits]
+
+
+def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
+    """P/R/F1 per narrative for each part of the labelled set: ``{'tune': ..., 'test': ..., 'test_sample': ..., 'test_heldout': ..., 'all': ...}``."""
+    rows = load_labelled(path)
+    predicted = LabelledScorer(rows, codebook, embedder).predict(codebook)
+    parts = {
+        "tune": lambda r: r.part == "tune",
+        "test": lambda r: r.part == "test",
+        "test_sample": lambda r: r.part == "test" and r.split == "sample",
+        "test_heldout": lambda r: r.part == "test" and r.split == "heldout",
+        "all": lambda r: True,
+    }
+    out = {}
+    for name, keep in parts.items():
+        idx = [i for i, r in enumerate(rows) if keep(r)]
+        out[name] = prf_table([rows[i].narratives for i in idx], [predicted[i] for i in idx], codebook.ids)
+        out[name]["paragraphs"] = len(idx)
+    return out
+
+
+def tune_detection(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
+    """Grid search of ``top_k``, ``keyword_bonus`` and ``context_weight`` on the tune part; for each setting
+    every narrative's threshold is the one maximising its F1 on the tune part (ties: the higher threshold).
+    Returns the best setting (by tune macro-F1) with its thresholds."""
+    rows = load_labelled(path)
+    tune = [r for r in rows if r.part == "tune"]
+    scorer = LabelledScorer(tune, codebook, embedder)
+    best: dict | None = None
+    candidates = np.round(np.arange(0.20, 0.80, 0.01), 2)
+    for top_k, bonus, context in itertools.product((1, 2, 3), (0.0, 0.03, 0.05, 0.08), (0.0, 0.1, 0.2)):
+        params = dataclasses.replace(codebook.params, top_k=top_k, keyword_bonus=bonus, context_weight=context)
+        book = dataclasses.replace(codebook, params=params)
+        scores = score_paragraphs(book, scorer.examples, scorer.vectors, [r.text for r in tune],
+                                  [r.group for r in tune], [r.position for r in tune])
+        thresholds, f1s = {}, []
+        for j, nid in enumerate(book.ids):
+            gold = np.array([nid in r.narratives for r in tune])
+            best_t, best_f1 = float(candidates[-1]), -1.0
+            for t in candidates:
+                pred = scores.score[:, j] >= t
+                tp = int((pred & gold).sum())
+                f1 = 2 * tp / (pred.sum() + gold.sum()) if pred.sum() + gold.sum() else 0.0
+                if f1 >= best_f1:
+                    best_t, best_f1 = float(t), f1
+            thresholds[nid] = best_t
+            f1s.append(best_f1)
+        macro = float(np.mean(f1s))
+        if best is None or macro > best["tune_macro_f1"] + 1e-9:
+            best = {"top_k": top_k, "keyword_bonus": bonus, "context_weight": context,
+                    "thresholds": thresholds, "tune_macro_f1": round(macro, 3)}
+    assert best is not None
+    return best
+
+
+def purity(labels: Sequence[int], reference: Sequence[str]) -> float:
+    """Share of clustered items whose cluster's most common reference tag is theirs (noise excluded)."""
+    clusters: dict[int, Counter] = {}
+    for label, ref in zip(labels, reference):
+        if label >= 0:
+            clusters.setdefault(label, Counter())[ref] += 1
+    total = sum(sum(c.values()) for c in clusters.values())
+    return sum(c.most_common(1)[0][1] for c in clusters.values()) / total if total else 0.0
+
+
+def discovery_agreement(labels: Sequence[int], reference: Sequence[str]) -> dict:
+    """Purity and NMI of clusters against reference tags, on clustered items and with noise as one cluster."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    labels = np.asarray(labels)
+    reference = np.asarray(reference)
+    clustered = labels >= 0
+    return {
+        "items": int(labels.size),
+        "clusters": int(len(set(labels[clustered].tolist()))),
+        "noise_share": round(float(1 - clustered.mean()), 3) if labels.size else 0.0,
+        "purity": round(purity(labels.tolist(), reference.tolist()), 3),
+        "nmi_clustered": round(float(normalized_mutual_info_score(reference[clustered], labels[clustered])), 3) if clustered.any() else 0.0,
+        "nmi_all": round(float(normalized_mutual_info_score(reference, labels)), 3),
+    }
+
+
+def purity_any_tag(labels: Sequence[int], tag_sets: Sequence[Sequence[str]]) -> float:
+    """Lenient purity for multi-tag items: a cluster's tag is the one most of its members carry; a member
+    counts as pure when that tag is among its tags (noise excluded)."""
+    clusters: dict[int, list[set[str]]] = {}
+    for label, tags in zip(labels, tag_sets):
+        if label >= 0:
+            clusters.setdefault(label, []).append(set(tags))
+    hits = total = 0
+    for members in clusters.values():
+        counts = Counter(t for tags in members for t in tags)
+        top = counts.most_common(1)[0][0] if counts else None
+        hits += sum(top in tags for tags in members)
+        total += len(members)
+    return hits / total if total else 0.0
+
+
+def discovery_agreement_db(con) -> dict:
+    """Agreement of the discovered narratives in a database with its articles' tags (first tag, any tag)."""
+    from narrative_tracker import db
+
+    rows = con.execute(db.query("discovery_vs_tags")).fetchall()
+    ids = sorted({r[1] for r in rows if r[1] is not None})
+    index = {nid: i for i, nid in enumerate(ids)}
+    labels = [index[r[1]] if r[1] is not None else -1 for r in rows]
+    first = [r[2][0] for r in rows]
+    out = discovery_agreement(labels, first)
+    out["purity_any_tag"] = round(purity_any_tag(labels, [r[2] for r in rows]), 3)
+    return out

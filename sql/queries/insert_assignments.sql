@@ -1,0 +1,2 @@
+INSERT INTO paragraph_narratives BY NAME
+SELECT * FROM staged_assignments;

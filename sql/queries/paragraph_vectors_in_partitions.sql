@@ -1,0 +1,6 @@
+-- Paragraphs of days [start, end] with their vectors for $model, in article order.
+SELECT p.paragraph_id, p.article_id, p.position, p.partition_date, p.text, e.embedding
+FROM paragraphs AS p
+JOIN paragraph_embeddings AS e ON e.text_hash = p.text_hash AND e.model = $model
+WHERE p.partition_date BETWEEN $start AND $end
+ORDER BY p.article_id, p.position;

@@ -1,0 +1,20 @@
+-- Codebook narratives first, then the largest discovered ones; with the highest-scoring paragraph as evidence.
+SELECT narrative_id, origin, label, paragraphs, articles, outlets,
+       best.text AS evidence, best.outlet AS evidence_outlet, best.day AS evidence_day
+FROM (
+    SELECT
+        n.narrative_id,
+        n.origin,
+        n.label,
+        count(DISTINCT pn.paragraph_id) AS paragraphs,
+        count(DISTINCT p.article_id) AS articles,
+        count(DISTINCT a.outlet) AS outlets,
+        arg_max({'text': p.text, 'outlet': a.outlet, 'day': pn.partition_date}, pn.score) AS best
+    FROM narratives AS n
+    LEFT JOIN paragraph_narratives AS pn USING (narrative_id)
+    LEFT JOIN paragraphs AS p USING (paragraph_id)
+    LEFT JOIN articles AS a USING (article_id)
+    GROUP BY ALL
+)
+ORDER BY origin, paragraphs DESC, narrative_id
+LIMIT $limit;

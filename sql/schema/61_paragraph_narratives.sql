@@ -1,0 +1,14 @@
+-- paragraph_narratives: which paragraph carries which narrative (multi-label), with score and evidence.
+CREATE TABLE IF NOT EXISTS paragraph_narratives (
+    paragraph_id    VARCHAR NOT NULL,   -- joins paragraphs
+    narrative_id    VARCHAR NOT NULL,   -- joins narratives
+    partition_date  DATE NOT NULL,      -- the paragraph's day
+    score           DOUBLE NOT NULL,    -- codebook: combined score compared with the threshold; discovered: cosine to the cluster centre
+    similarity      DOUBLE,             -- codebook: mean cosine to the closest examples (before keyword / context terms)
+    keyword_match   BOOLEAN,            -- codebook: a keyword pattern matched the paragraph
+    method          VARCHAR NOT NULL,   -- 'codebook' | 'discovered'
+    evidence        VARCHAR,            -- codebook: the closest example statement; discovered: the cluster's terms
+    evidence_score  DOUBLE,             -- codebook: cosine to that example
+    model           VARCHAR NOT NULL,   -- embedding model the score comes from
+    assigned_at     TIMESTAMP NOT NULL  -- UTC
+);

@@ -1,0 +1,79 @@
+-- Trend views: plain SQL over paragraph_narratives, recomputed on every query.
+
+-- narrative_daily: one row per calendar day (first to last day with paragraphs) and narrative.
+CREATE OR REPLACE VIEW narrative_daily AS
+WITH bounds AS (
+    SELECT min(partition_date) AS first_day, max(partition_date) AS last_day FROM paragraphs
+),
+days AS (
+    SELECT CAST(unnest(range(first_day, last_day + INTERVAL 1 DAY, INTERVAL 1 DAY)) AS DATE) AS day
+    FROM bounds WHERE first_day IS NOT NULL
+),
+totals AS (
+    SELECT partition_date AS day, count(*) AS day_paragraphs FROM paragraphs GROUP BY ALL
+),
+counts AS (
+    SELECT pn.partition_date AS day, pn.narrative_id,
+           count(DISTINCT pn.paragraph_id) AS paragraphs,
+           count(DISTINCT p.article_id) AS articles,
+           count(DISTINCT a.outlet) AS outlets
+    FROM paragraph_narratives AS pn
+    JOIN paragraphs AS p USING (paragraph_id)
+    JOIN articles AS a USING (article_id)
+    GROUP BY ALL
+),
+grid AS (
+    SELECT d.day, n.narrative_id, n.label, n.origin FROM days AS d CROSS JOIN narratives AS n
+)
+SELECT
+    g.day,
+    g.narrative_id,
+    g.label,
+    g.origin,
+    coalesce(c.paragraphs, 0) AS paragraphs,
+    coalesce(c.articles, 0) AS articles,
+    coalesce(c.outlets, 0) AS outlets,
+    coalesce(t.day_paragraphs, 0) AS day_paragraphs,
+    coalesce(c.paragraphs, 0) / nullif(t.day_paragraphs, 0) AS share,
+    avg(coalesce(c.paragraphs, 0)) OVER w AS paragraphs_7d_avg,
+    sum(coalesce(c.paragraphs, 0)) OVER w / nullif(sum(coalesce(t.day_paragraphs, 0)) OVER w, 0) AS share_7d
+FROM grid AS g
+LEFT JOIN counts AS c USING (day, narrative_id)
+LEFT JOIN totals AS t USING (day)
+WINDOW w AS (PARTITION BY g.narrative_id ORDER BY g.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW);
+
+-- narrative_outlets: who carries each narrative, how much, and from when to when.
+CREATE OR REPLACE VIEW narrative_outlets AS
+SELECT
+    pn.narrative_id,
+    n.label,
+    coalesce(a.outlet, '(unknown)') AS outlet,
+    count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT a.article_id) AS articles,
+    min(pn.partition_date) AS first_seen,
+    max(pn.partition_date) AS last_seen
+FROM paragraph_narratives AS pn
+JOIN narratives AS n USING (narrative_id)
+JOIN paragraphs AS p USING (paragraph_id)
+JOIN articles AS a USING (article_id)
+GROUP BY ALL;
+
+-- narrative_first_seen: when, where and in which article each narrative appeared first.
+CREATE OR REPLACE VIEW narrative_first_seen AS
+SELECT
+    pn.narrative_id,
+    n.label,
+    n.origin,
+    min(pn.partition_date) AS first_seen,
+    arg_min(a.outlet, (pn.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
+    arg_min(a.article_id, (pn.partition_date, a.ingested_at, a.article_id)) AS first_article_id,
+    arg_min(a.title, (pn.partition_date, a.ingested_at, a.article_id)) AS first_title,
+    arg_min(p.text, (pn.partition_date, a.ingested_at, a.article_id, p.position)) AS first_paragraph,
+    count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT a.article_id) AS articles,
+    count(DISTINCT a.outlet) AS outlets
+FROM paragraph_narratives AS pn
+JOIN narratives AS n USING (narrative_id)
+JOIN paragraphs AS p USING (paragraph_id)
+JOIN articles AS a USING (article_id)
+GROUP BY ALL;

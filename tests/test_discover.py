@@ -1,0 +1,72 @@
+import numpy as np
+
+from narrative_tracker.discover import HdbscanClusterer, auto_min_cluster_size, discover, label_terms
+from narrative_tracker.evaluate import discovery_agreement, purity
+
+
+def _blobs(n_per, centers, spread=0.05, seed=0):
+    rng = np.random.default_rng(seed)
+    dim = 32
+    axes = np.eye(dim, dtype=np.float32)
+    rows, truth = [], []
+    for k in range(centers):
+        pts = axes[k] + spread * rng.standard_normal((n_per, dim)).astype(np.float32)
+        rows.append(pts / np.linalg.norm(pts, axis=1, keepdims=True))
+        truth += [k] * n_per
+    return np.concatenate(rows), np.array(truth)
+
+
+TOPICS = [
+    "navalny poisoning novichok berlin clinic",
+    "nato expansion encircling russia missile bases",
+    "colour revolution belarus protests soros",
+]
+
+
+def test_fifty_paragraphs_three_topics_labelled_by_their_words():
+    vectors, truth = _blobs(17, 3)
+    texts = [f"{TOPICS[t]} report number {i}" for i, t in enumerate(truth)]
+    result = discover(vectors, texts)
+    assert len(result.clusters) == 3
+    assert purity(result.labels.tolist(), truth.tolist()) == 1.0
+    names = sorted(c.name for c in result.clusters)
+    assert any("navalny" in n or "novichok" in n for n in names)
+    assert any("nato" in n or "encircling" in n for n in names)
+    for cluster in result.clusters:
+        assert len(cluster.representatives) == 3 and abs(np.linalg.norm(cluster.centroid) - 1) < 1e-5
+
+
+def test_same_input_same_clusters():
+    vectors, truth = _blobs(30, 4, seed=3)
+    texts = [f"{t} words {i % 7}" for i, t in enumerate(truth)]
+    assert discover(vectors, texts).labels.tolist() == discover(vectors, texts).labels.tolist()
+
+
+def test_too_few_paragraphs_stay_noise():
+    vectors, _ = _blobs(2, 2)
+    assert (discover(vectors, ["a"] * 4).labels == -1).all()
+
+
+def test_large_input_uses_a_fitted_sample(monkeypatch):
+    """100,000 paragraphs: UMAP is fitted on max_fit points and the rest transformed (small max_fit here)."""
+    from narrative_tracker.discover import UmapReducer
+
+    vectors, truth = _blobs(400, 5, spread=0.08, seed=1)
+    texts = [f"topic{t} alpha{t} beta{t}" for t in truth]
+    result = discover(vectors, texts, reducer=UmapReducer(max_fit=600), clusterer=HdbscanClusterer(min_cluster_size=50))
+    assert len(result.clusters) == 5
+    assert discovery_agreement(result.labels, truth.astype(str))["purity"] > 0.95
+
+
+def test_c_tf_idf_prefers_distinctive_terms():
+    texts = ["kazakhstan protests fuel prices"] * 3 + ["kazakhstan csto troops deployment"] * 3
+    terms = label_terms(texts, np.array([0, 0, 0, 1, 1, 1]))
+    assert "fuel" in " ".join(terms[0]) and "csto" in " ".join(terms[1])
+    assert terms[0][0] != "kazakhstan"
+
+
+def test_auto_min_cluster_size_grows_slowly():
+    assert auto_min_cluster_size(50) == 3
+    assert 8 <= auto_min_cluster_size(2_000) <= 12
+    assert auto_min_cluster_size(50_000) == 17
+    assert auto_min_cluster_size(10_000_000) == 30
