@@ -46,6 +46,7 @@ class LabelledParagraph:
     narratives: frozenset[str]
     group: str  # article for context (sample rows), else the row id
     position: int
+    stances: tuple[tuple[str, str], ...] = ()  # (narrative, stance) pairs, for rows with narratives
 
     @property
     def part(self) -> str:
@@ -59,8 +60,20 @@ def load_labelled(path: str | os.PathLike = DEFAULT_LABELLED) -> list[LabelledPa
             match = re.match(r"(.+)#(\d+)$", row.get("source") or "")
             group, position = (match.group(1), int(match.group(2))) if match else (row["id"], 0)
             labels = frozenset(x.strip() for x in (row.get("narratives") or "").split(";") if x.strip())
-            rows.append(LabelledParagraph(row["id"], row.get("split") or "", row["text"], labels, group, position))
+            rows.append(LabelledParagraph(row["id"], row.get("split") or "", row["text"], labels, group, position,
+                                          _parse_stances(row.get("stance") or "", labels)))
     return rows
+
+
+def _parse_stances(value: str, labels: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    """``asserts`` (every narrative of the row) or ``foreign_hand:asserts;isis_infiltration:refutes``."""
+    value = value.strip()
+    if not value:
+        return ()
+    if ":" not in value:
+        return tuple((label, value) for label in sorted(labels))
+    pairs = [p.split(":", 1) for p in value.split(";") if p.strip()]
+    return tuple(sorted((k.strip(), v.strip()) for k, v in pairs))
 
 
 @dataclass
@@ -227,4 +240,27 @@ def discovery_agreement_db(con) -> dict:
     first = [r[2][0] for r in rows]
     out = discovery_agreement(labels, first)
     out["purity_any_tag"] = round(purity_any_tag(labels, [r[2] for r in rows]), 3)
+    return out
+
+
+def evaluate_stance(path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
+    """Per-stance precision / recall of ``classify_stance`` on every (paragraph, gold narrative) pair,
+    for the tune and test parts: ``{'tune': {...}, 'test': {...}, 'all': {...}}``."""
+    from narrative_tracker.stance import STANCES, classify_stance
+
+    rows = load_labelled(path)
+    out = {}
+    for part in ("tune", "test", "all"):
+        gold, pred = [], []
+        for r in rows:
+            if part != "all" and r.part != part:
+                continue
+            predicted = classify_stance(r.text).stance
+            for _, stance in r.stances:
+                gold.append(frozenset({stance}))
+                pred.append(frozenset({predicted}))
+        table = prf_table(gold, pred, list(STANCES))
+        table["pairs"] = len(gold)
+        table["accuracy"] = round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 3) if gold else 0.0
+        out[part] = table
     return out

@@ -23,6 +23,7 @@ from narrative_tracker.detect import score_paragraphs, thresholds_of
 from narrative_tracker.discover import Clusterer, Reducer, discover
 from narrative_tracker.embed import Embedder
 from narrative_tracker.models import stable_hash
+from narrative_tracker.stance import Stance, classify_stance
 
 _ASSIGNMENT_SCHEMA = {
     "paragraph_id": pl.String,
@@ -34,6 +35,8 @@ _ASSIGNMENT_SCHEMA = {
     "method": pl.String,
     "evidence": pl.String,
     "evidence_score": pl.Float64,
+    "stance": pl.String,
+    "stance_cue": pl.String,
     "model": pl.String,
     "assigned_at": pl.Datetime("us"),
 }
@@ -184,8 +187,12 @@ def assign_codebook(
         )
         hits = np.argwhere(scores.assigned(thresholds_of(codebook)))
         now = _now()
-        pids, days = frame["paragraph_id"].to_list(), frame["partition_date"].to_list()
+        pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
+        stances: dict[int, Stance] = {}
         for i, j in hits:
+            if i not in stances:
+                stances[i] = classify_stance(texts[i])
+            stance = stances[i]
             narrative = codebook.narratives[j]
             rows["paragraph_id"].append(pids[i])
             rows["narrative_id"].append(narrative.id)
@@ -196,6 +203,8 @@ def assign_codebook(
             rows["method"].append("codebook")
             rows["evidence"].append(narrative.examples[int(scores.evidence[i, j])])
             rows["evidence_score"].append(float(scores.evidence_cosine[i, j]))
+            rows["stance"].append(stance.stance)
+            rows["stance_cue"].append(stance.cue)
             rows["model"].append(model)
             rows["assigned_at"].append(now)
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
@@ -238,7 +247,7 @@ def discover_narratives(
     narratives, members = [], []
     if result is not None:
         report.noise_share = result.noise_share
-        hashes = frame["text_hash"].to_list()
+        hashes, texts = frame["text_hash"].to_list(), frame["text"].to_list()
         vectors = load_vectors(frame)
         for cluster in result.clusters:
             nid = discovered_id(hashes[cluster.representatives[0]])
@@ -259,9 +268,12 @@ def discover_narratives(
             )
             closeness = vectors[cluster.members] @ cluster.centroid
             for row, score in zip(cluster.members.tolist(), closeness.tolist()):
-                members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": ", ".join(cluster.terms)})
+                stance = classify_stance(texts[row])
+                members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": ", ".join(cluster.terms),
+                                "stance": stance.stance, "stance_cue": stance.cue})
     staged_n = pl.DataFrame(narratives, schema=_NARRATIVE_SCHEMA)
-    staged_m = pl.DataFrame(members, schema={"text_hash": pl.String, "narrative_id": pl.String, "score": pl.Float64, "evidence": pl.String})
+    staged_m = pl.DataFrame(members, schema={"text_hash": pl.String, "narrative_id": pl.String, "score": pl.Float64,
+                                             "evidence": pl.String, "stance": pl.String, "stance_cue": pl.String})
     with _registered(con, "staged_narratives", staged_n), _registered(con, "staged_members", staged_m), db.transaction(con):
         db.run_script(con, "replace_discovered", {"model": model, "now": now})
         db.run_script(con, "refresh_narrative_sizes")

@@ -14,6 +14,8 @@ SELECT
     'discovered' AS method,
     m.evidence,
     NULL AS evidence_score,
+    m.stance,
+    m.stance_cue,
     $model AS model,
     $now AS assigned_at
 FROM staged_members AS m

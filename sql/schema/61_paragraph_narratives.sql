@@ -9,6 +9,8 @@ CREATE TABLE IF NOT EXISTS paragraph_narratives (
     method          VARCHAR NOT NULL,   -- 'codebook' | 'discovered'
     evidence        VARCHAR,            -- codebook: the closest example statement; discovered: the cluster's terms
     evidence_score  DOUBLE,             -- codebook: cosine to that example
+    stance          VARCHAR NOT NULL,   -- 'asserts' | 'reports' | 'refutes' (narrative_tracker/stance.py)
+    stance_cue      VARCHAR,            -- the words that decided the stance; NULL for the asserts default
     model           VARCHAR NOT NULL,   -- embedding model the score comes from
     assigned_at     TIMESTAMP NOT NULL  -- UTC
 );

@@ -1,4 +1,5 @@
 -- Trend views: plain SQL over paragraph_narratives, recomputed on every query.
+-- `paragraphs` counts every mention; `asserted` only paragraphs that push the narrative in their own voice.
 
 -- narrative_daily: one row per calendar day (first to last day with paragraphs) and narrative.
 CREATE OR REPLACE VIEW narrative_daily AS
@@ -15,6 +16,9 @@ totals AS (
 counts AS (
     SELECT pn.partition_date AS day, pn.narrative_id,
            count(DISTINCT pn.paragraph_id) AS paragraphs,
+           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
+           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'reports') AS reported,
+           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'refutes') AS refuted,
            count(DISTINCT p.article_id) AS articles,
            count(DISTINCT a.outlet) AS outlets
     FROM paragraph_narratives AS pn
@@ -31,11 +35,16 @@ SELECT
     g.label,
     g.origin,
     coalesce(c.paragraphs, 0) AS paragraphs,
+    coalesce(c.asserted, 0) AS asserted,
+    coalesce(c.reported, 0) AS reported,
+    coalesce(c.refuted, 0) AS refuted,
     coalesce(c.articles, 0) AS articles,
     coalesce(c.outlets, 0) AS outlets,
     coalesce(t.day_paragraphs, 0) AS day_paragraphs,
     coalesce(c.paragraphs, 0) / nullif(t.day_paragraphs, 0) AS share,
+    coalesce(c.asserted, 0) / nullif(t.day_paragraphs, 0) AS asserted_share,
     avg(coalesce(c.paragraphs, 0)) OVER w AS paragraphs_7d_avg,
+    avg(coalesce(c.asserted, 0)) OVER w AS asserted_7d_avg,
     sum(coalesce(c.paragraphs, 0)) OVER w / nullif(sum(coalesce(t.day_paragraphs, 0)) OVER w, 0) AS share_7d
 FROM grid AS g
 LEFT JOIN counts AS c USING (day, narrative_id)
@@ -49,6 +58,7 @@ SELECT
     n.label,
     coalesce(a.outlet, '(unknown)') AS outlet,
     count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
     count(DISTINCT a.article_id) AS articles,
     min(pn.partition_date) AS first_seen,
     max(pn.partition_date) AS last_seen
