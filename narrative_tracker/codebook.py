@@ -37,6 +37,7 @@ class CodebookNarrative:
     examples: tuple[str, ...]
     keywords: tuple[str, ...] = ()
     threshold: float | None = None
+    calibration: tuple[float, float] | None = None  # (a, b): confidence = 1 / (1 + exp(-(a * score + b)))
 
     @property
     def patterns(self) -> tuple[re.Pattern[str], ...]:
@@ -52,6 +53,12 @@ class Codebook:
     @property
     def ids(self) -> list[str]:
         return [n.id for n in self.narratives]
+
+    def narrative(self, narrative_id: str) -> CodebookNarrative:
+        for n in self.narratives:
+            if n.id == narrative_id:
+                return n
+        raise KeyError(narrative_id)
 
     def threshold(self, narrative_id: str) -> float:
         for n in self.narratives:
@@ -107,6 +114,11 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
         threshold = entry.get("threshold")
         if threshold is not None and not isinstance(threshold, (int, float)):
             raise CodebookError(f"{where} ({nid}): threshold must be a number")
+        calibration = entry.get("calibration")
+        if calibration is not None and (
+            not isinstance(calibration, list) or len(calibration) != 2 or not all(isinstance(x, (int, float)) for x in calibration)
+        ):
+            raise CodebookError(f"{where} ({nid}): calibration must be a list [a, b] of two numbers")
         narratives.append(
             CodebookNarrative(
                 id=nid,
@@ -115,6 +127,7 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
                 examples=tuple(" ".join(e.split()) for e in examples),
                 keywords=keywords,
                 threshold=float(threshold) if threshold is not None else None,
+                calibration=(float(calibration[0]), float(calibration[1])) if calibration is not None else None,
             )
         )
     if not narratives:

@@ -96,12 +96,46 @@ def connection(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = Fals
         con.close()
 
 
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
+    """Migration for tables created by an older version: add the columns the DDL has and the table lacks.
+
+    The expected columns are read by running the DDL in a scratch in-memory database; added columns are
+    nullable (rows written before the upgrade have NULL there until their stage rewrites them).
+    """
+    scratch = duckdb.connect(":memory:")
+    try:
+        scratch.execute(ddl)
+        expected = scratch.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY table_name, ordinal_position"
+        ).fetchall()
+    finally:
+        scratch.close()
+    for table, column, data_type in expected:
+        present = con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t AND column_name = $c",
+            {"t": table, "c": column},
+        ).fetchone()[0]
+        if not present and _IDENT.match(table) and _IDENT.match(column) and _TYPE.match(data_type):
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {data_type}')  # names checked above
+
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+_TYPE = re.compile(r"^[A-Z][A-Z0-9_\[\] (),]*$")
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables. ``paragraph_embeddings`` waits until the embedding size is known."""
+    """Create missing tables and add missing columns; then (re)create the views.
+
+    ``paragraph_embeddings`` and ``codebook_examples`` wait until the embedding size is known.
+    """
     for name, ddl in schema_statements():
         if "{dim}" in ddl:
             continue
-        con.execute(ddl)
+        if "CREATE TABLE" in ddl.upper():
+            con.execute(ddl)
+            _add_missing_columns(con, ddl)
+        else:
+            con.execute(ddl)
     con.execute(
         "INSERT INTO pipeline_meta VALUES ('schema_version', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         {"v": SCHEMA_VERSION},
@@ -121,6 +155,7 @@ def ensure_embedding_table(con: duckdb.DuckDBPyConnection, dim: int) -> None:
     for name, ddl in schema_statements():
         if "{dim}" in ddl:
             con.execute(ddl.replace("{dim}", str(dim)))
+            _add_missing_columns(con, ddl.replace("{dim}", str(dim)))
     con.execute("INSERT INTO pipeline_meta VALUES ('embedding_dim', $d) ON CONFLICT (key) DO NOTHING", {"d": str(dim)})
 
 

@@ -7,7 +7,9 @@ For paragraph *p* and narrative *k* (arrays: ``P`` is ``(n, d)`` unit vectors, `
 * ``context[p, k]`` = the larger similarity of the previous and next paragraph of the same article;
 
 ``score = similarity + keyword_bonus * keyword + context_weight * context``, and *p* is assigned to *k*
-when ``score >= threshold_k`` (multi-label). The evidence stored with each assignment is the closest
+when ``score >= threshold_k`` (multi-label). Scores of different narratives are not on one scale; a
+narrative's ``calibration`` ``(a, b)`` (Platt scaling fitted on labelled data) turns its score into a
+``confidence`` — a probability that *is* comparable across narratives. The evidence stored with each assignment is the closest
 example statement and its cosine. Parameters live in the codebook (``detection:``), thresholds per
 narrative; how they were chosen is in the README ("Detection").
 """
@@ -32,6 +34,7 @@ class Scores:
     keyword: np.ndarray  # (n, K) bool
     evidence: np.ndarray  # (n, K) int — index of the closest example of each narrative
     evidence_cosine: np.ndarray  # (n, K) float32
+    confidence: np.ndarray  # (n, K) float32 — calibrated probability (NaN where the codebook has no calibration)
 
     def assigned(self, thresholds: np.ndarray) -> np.ndarray:
         """``(n, K)`` bool: which narratives each paragraph carries."""
@@ -87,7 +90,12 @@ def score_paragraphs(
     score = similarity + params.keyword_bonus * keyword
     if params.context_weight and groups is not None and positions is not None and n:
         score = score + params.context_weight * neighbour_max(similarity, groups, positions)
-    return Scores(codebook.ids, score.astype(np.float32), similarity, keyword, evidence, evidence_cos)
+    confidence = np.full((n, K), np.nan, np.float32)
+    for j, narrative in enumerate(codebook.narratives):
+        if narrative.calibration is not None:
+            a, b = narrative.calibration
+            confidence[:, j] = 1.0 / (1.0 + np.exp(-(a * score[:, j] + b)))
+    return Scores(codebook.ids, score.astype(np.float32), similarity, keyword, evidence, evidence_cos, confidence)
 
 
 def thresholds_of(codebook: Codebook) -> np.ndarray:

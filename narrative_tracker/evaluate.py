@@ -181,9 +181,44 @@ def tune_detection(codebook: Codebook, embedder: Embedder, path: str | os.PathLi
         macro = float(np.mean(f1s))
         if best is None or macro > best["tune_macro_f1"] + 1e-9:
             best = {"top_k": top_k, "keyword_bonus": bonus, "context_weight": context,
-                    "thresholds": thresholds, "tune_macro_f1": round(macro, 3)}
+                    "thresholds": thresholds, "tune_macro_f1": round(macro, 3), "_scores": scores.score}
     assert best is not None
+    # Platt scaling per narrative on the chosen setting's tune scores: confidence = sigmoid(a * score + b)
+    from sklearn.linear_model import LogisticRegression
+
+    scores = best.pop("_scores")
+    best["calibration"] = {}
+    for j, nid in enumerate(codebook.ids):
+        gold = np.array([nid in r.narratives for r in tune])
+        model = LogisticRegression(C=100.0).fit(scores[:, [j]].astype(np.float64), gold)
+        best["calibration"][nid] = [round(float(model.coef_[0, 0]), 2), round(float(model.intercept_[0]), 2)]
     return best
+
+
+def calibration_table(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED, bins: int = 5) -> dict:
+    """Reliability of the calibrated confidence on the *test* part: mean confidence vs observed rate per bin
+    (all narratives pooled), and the Brier score."""
+    rows = [r for r in load_labelled(path) if r.part == "test"]
+    scorer = LabelledScorer(rows, codebook, embedder)
+    scores = score_paragraphs(codebook, scorer.examples, scorer.vectors, [r.text for r in rows],
+                              [r.group for r in rows], [r.position for r in rows])
+    conf, gold = [], []
+    for j, nid in enumerate(codebook.ids):
+        if codebook.narrative(nid).calibration is None:
+            continue
+        conf += scores.confidence[:, j].tolist()
+        gold += [nid in r.narratives for r in rows]
+    if not conf:
+        return {}
+    conf_a, gold_a = np.array(conf), np.array(gold, float)
+    edges = np.linspace(0, 1, bins + 1)
+    table = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        mask = (conf_a >= lo) & ((conf_a < hi) if hi < 1 else (conf_a <= hi))
+        if mask.any():
+            table.append({"bin": f"{lo:.1f}-{hi:.1f}", "pairs": int(mask.sum()), "mean_confidence": round(float(conf_a[mask].mean()), 3),
+                          "observed_rate": round(float(gold_a[mask].mean()), 3)})
+    return {"brier": round(float(((conf_a - gold_a) ** 2).mean()), 4), "bins": table}
 
 
 def purity(labels: Sequence[int], reference: Sequence[str]) -> float:
@@ -264,3 +299,30 @@ def evaluate_stance(path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
         table["accuracy"] = round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 3) if gold else 0.0
         out[part] = table
     return out
+
+
+def evaluate_documents(con, labels_tsv: str | os.PathLike) -> dict:
+    """Document-level evaluation of a database's codebook assignments against SemEval-format labels
+    (``file \\t narratives ;-separated``): a document carries a narrative when one of its paragraphs does;
+    none -> ``Other``. Narratives match by codebook label or id. Files missing from the database count
+    as predicted ``Other``."""
+    from narrative_tracker import db
+    from narrative_tracker.semeval import OTHER, samples_f1
+
+    gold: dict[str, frozenset[str]] = {}
+    with open(labels_tsv, encoding="utf-8") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if row:
+                gold[row[0]] = frozenset(x.strip() for x in (row[1] if len(row) > 1 else "").split(";") if x.strip()) or frozenset({OTHER})
+    found = {r[0]: r[1] or [] for r in con.execute(db.query("document_assignments")).fetchall()}
+    files = sorted(gold)
+    predicted = []
+    for f in files:
+        names = {n["id"] if n["id"] in gold[f] else n["label"] for n in found.get(f, [])}
+        predicted.append(frozenset(names) or frozenset({OTHER}))
+    names = sorted(set().union(*gold.values()) - {OTHER})
+    table = prf_table([gold[f] for f in files], predicted, names)
+    table["samples_f1"] = round(samples_f1([gold[f] for f in files], predicted), 3)
+    table["documents"] = len(files)
+    table["documents_in_database"] = sum(f in found for f in files)
+    return table

@@ -30,6 +30,7 @@ _ASSIGNMENT_SCHEMA = {
     "narrative_id": pl.String,
     "partition_date": pl.Date,
     "score": pl.Float64,
+    "confidence": pl.Float64,
     "similarity": pl.Float64,
     "keyword_match": pl.Boolean,
     "method": pl.String,
@@ -198,6 +199,8 @@ def assign_codebook(
             rows["narrative_id"].append(narrative.id)
             rows["partition_date"].append(days[i])
             rows["score"].append(float(scores.score[i, j]))
+            conf = float(scores.confidence[i, j])
+            rows["confidence"].append(None if np.isnan(conf) else conf)
             rows["similarity"].append(float(scores.similarity[i, j]))
             rows["keyword_match"].append(bool(scores.keyword[i, j]))
             rows["method"].append("codebook")

@@ -76,7 +76,27 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--discovery-db", default="", metavar="PATH",
                           help="also measure agreement (purity, NMI) of the discovered narratives in this database "
                                "with its articles' tags, e.g. EUvsDisinfo keywords")
+    evaluate.add_argument("--documents", default="", metavar="TSV",
+                          help="document-level labels in SemEval-2025 Task 10 format (file TAB narratives ;-separated); "
+                               "scores the codebook assignments in --db aggregated per input file")
+    evaluate.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="database for --documents")
+    evaluate.add_argument("--semeval", default="", metavar="DIR",
+                          help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
+                               "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
+    evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval (default 5)")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    codebook = sub.add_parser("codebook", help="codebook tools: import a taxonomy as a codebook",
+                              description="Codebook tools.")
+    codebook_sub = codebook.add_subparsers(dest="codebook_command", required=True, metavar="ACTION")
+    imp = codebook_sub.add_parser(
+        "import-semeval",
+        help="write a codebook from a SemEval-2025 Task 10 folder (taxonomy + explanations)",
+        description="Write a codebook YAML with one narrative per coarse SemEval narrative; examples are its "
+                    "subnarrative statements and the human explanations of labelled documents.",
+    )
+    imp.add_argument("folder", metavar="DIR", help="folder with subtask2_narratives.txt, subtask2_subnarratives.txt, labels.tsv")
+    imp.add_argument("--out", required=True, metavar="FILE", help="codebook YAML to write")
 
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
@@ -232,7 +252,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from narrative_tracker.codebook import load_codebook
     from narrative_tracker.embed import SentenceTransformerEmbedder
-    from narrative_tracker.evaluate import DEFAULT_LABELLED, evaluate_paragraphs, tune_detection
+    from narrative_tracker.evaluate import (
+        DEFAULT_LABELLED,
+        calibration_table,
+        evaluate_paragraphs,
+        evaluate_stance,
+        tune_detection,
+    )
 
     codebook = load_codebook(args.codebook or None)
     embedder = SentenceTransformerEmbedder(args.model or None)
@@ -247,6 +273,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         with connection(args.discovery_db, read_only=True) as con:
             result["discovery"] = discovery_agreement_db(con)
+    if args.documents:
+        from narrative_tracker.db import connection
+        from narrative_tracker.evaluate import evaluate_documents
+
+        with connection(args.db, read_only=True) as con:
+            result["documents"] = evaluate_documents(con, args.documents)
+    if args.semeval:
+        from narrative_tracker.semeval import cross_validate, load_semeval
+
+        result["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=args.folds)
+    result["stance"] = evaluate_stance(labelled)
+    result["calibration"] = calibration_table(codebook, embedder, labelled)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
@@ -260,14 +298,47 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print()
     if args.tune:
         print("grid search on the tune part chose:", json.dumps(result["tuned"]))
+    stance = result["stance"]["test"]
+    print(f"stance on the test part ({stance['pairs']} paragraph-narrative pairs): accuracy {stance['accuracy']:.3f}")
+    for name in ("asserts", "reports", "refutes"):
+        row = stance[name]
+        print(f"  {name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+    if result["calibration"]:
+        cal = result["calibration"]
+        print(f"\ncalibrated confidence on the test part (Brier {cal['brier']:.4f}): "
+              + ", ".join(f"{b['bin']}: {b['mean_confidence']:.2f} vs {b['observed_rate']:.2f} (n={b['pairs']})" for b in cal["bins"]))
     if args.discovery_db:
-        print(f"discovery vs tags in {args.discovery_db}:", json.dumps(result["discovery"]))
+        print(f"\ndiscovery vs tags in {args.discovery_db}:", json.dumps(result["discovery"]))
+    if args.documents:
+        docs = result["documents"]
+        print(f"\ndocuments ({docs['documents']}, {docs['documents_in_database']} in the database): "
+              f"samples-F1 {docs['samples_f1']:.3f}, macro-F1 {docs['macro_f1']:.3f}")
+    if args.semeval:
+        print(f"\nSemEval {args.folds}-fold cross-validation ({result['semeval_cv']['documents']} documents), samples-F1:")
+        for method in ("zero_shot", "prototype", "logistic"):
+            row = result["semeval_cv"][method]
+            print(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+    return 0
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    import yaml
+
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.semeval import codebook_from_semeval, load_semeval
+
+    book = codebook_from_semeval(load_semeval(args.folder))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
+    loaded = load_codebook(args.out)  # validates what was written
+    print(f"wrote {args.out}: {len(loaded.narratives)} narratives, {sum(len(n.examples) for n in loaded.narratives)} examples")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    return {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate}[args.command](args)
+    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "codebook": cmd_codebook}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

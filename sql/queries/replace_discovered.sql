@@ -9,6 +9,7 @@ SELECT
     m.narrative_id,
     p.partition_date,
     m.score,
+    NULL AS confidence,
     NULL AS similarity,
     NULL AS keyword_match,
     'discovered' AS method,

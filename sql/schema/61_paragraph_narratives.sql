@@ -4,6 +4,7 @@ CREATE TABLE IF NOT EXISTS paragraph_narratives (
     narrative_id    VARCHAR NOT NULL,   -- joins narratives
     partition_date  DATE NOT NULL,      -- the paragraph's day
     score           DOUBLE NOT NULL,    -- codebook: combined score compared with the threshold; discovered: cosine to the cluster centre
+    confidence      DOUBLE,             -- codebook: calibrated probability, comparable across narratives (NULL if uncalibrated)
     similarity      DOUBLE,             -- codebook: mean cosine to the closest examples (before keyword / context terms)
     keyword_match   BOOLEAN,            -- codebook: a keyword pattern matched the paragraph
     method          VARCHAR NOT NULL,   -- 'codebook' | 'discovered'
