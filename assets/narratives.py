@@ -94,6 +94,8 @@ def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, em
         metadata={
             "dagster/row_count": report.narratives,
             "candidate_texts": report.candidates,
+            "skipped": report.skipped,
+            "lineage_events": report.events,
             "assigned_paragraphs": report.assigned_paragraphs,
             "noise_share": round(report.noise_share, 3),
             "narratives": dg.MetadataValue.md(markdown(table, max_rows=15, max_chars=120)),
@@ -123,4 +125,37 @@ def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
             "first_seen": dg.MetadataValue.md(markdown(first_seen, max_rows=15)),
             "busiest_days": dg.MetadataValue.md(markdown(busiest)),
         }
+    )
+
+
+@dg.asset(
+    deps=["narrative_trends"],
+    pool=DUCKDB_POOL,
+    group_name="narratives",
+    description="Spikes and emerging narratives (alerts table; method in sql/queries/compute_alerts.sql).",
+)
+def alerts(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+    from narrative_tracker.narratives import compute_alerts
+
+    with db.connect() as con:
+        total = compute_alerts(con)
+        recent = con.execute(
+            "SELECT day, kind, narrative_id, paragraphs, round(share, 2) AS share, message FROM alerts ORDER BY day DESC, kind LIMIT 10"
+        ).pl()
+    return dg.MaterializeResult(
+        metadata={"dagster/row_count": total, "latest": dg.MetadataValue.md(markdown(recent, max_rows=10, max_chars=140))}
+    )
+
+
+@dg.asset_check(asset=alerts, description="Warns in the UI when the last three days raised spike or emerging-narrative alerts.")
+def no_recent_alerts(db: NarrativeDB) -> dg.AssetCheckResult:
+    with db.connect() as con:
+        last = con.execute("SELECT max(partition_date) FROM paragraphs").fetchone()[0]
+        rows = con.execute(
+            "SELECT message FROM alerts WHERE day >= $d - INTERVAL 2 DAY ORDER BY day DESC, kind LIMIT 20", {"d": last}
+        ).fetchall() if last else []
+    return dg.AssetCheckResult(
+        passed=not rows,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"recent_alerts": len(rows), "alerts": dg.MetadataValue.md("\n".join(f"- {r[0]}" for r in rows) or "_none_")},
     )

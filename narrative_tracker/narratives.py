@@ -51,6 +51,7 @@ _NARRATIVE_SCHEMA = {
     "terms": pl.List(pl.String),
     "paragraphs": pl.Int32,
     "representative_paragraph_ids": pl.List(pl.String),
+    "status": pl.String,
     "created_at": pl.Datetime("us"),
     "updated_at": pl.Datetime("us"),
 }
@@ -122,6 +123,7 @@ def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder:
                 "terms": None,
                 "paragraphs": 0,
                 "representative_paragraph_ids": None,
+                "status": "active",
                 "created_at": now,
                 "updated_at": now,
             }
@@ -145,7 +147,7 @@ def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder:
     ):
         db.run_script(con, "upsert_codebook_examples", {"model": embedder.name})
         db.run_script(con, "upsert_codebook_narratives", {"ids": ids})
-        db.run_script(con, "refresh_narrative_sizes")
+        apply_decisions(con)
     return report
 
 
@@ -221,18 +223,66 @@ def assign_codebook(
 
 
 # --------------------------------------------------------------------------------------------- discovery
+CONTINUE_JACCARD = 0.2  # a new cluster continues an old narrative when their member sets overlap this much
+PARENT_SHARE = 0.3  # ... or is a split / merge when it holds this share of an old narrative's members
+
+
 @dataclass
 class DiscoveryReport:
     candidates: int = 0  # distinct paragraph texts no codebook narrative claimed
     narratives: int = 0
     assigned_paragraphs: int = 0
     noise_share: float = 0.0
+    skipped: bool = False  # nothing changed since the last discovery
+    events: dict[str, int] = field(default_factory=dict)  # lineage events of this run
     top: list[tuple[str, str, int]] = field(default_factory=list)  # (id, label, paragraphs)
 
 
 def discovered_id(text_hash: str) -> str:
-    """Id of a discovered narrative: derived from its most central paragraph text."""
+    """Id of a brand-new discovered narrative: derived from its most central paragraph text."""
     return "d_" + stable_hash(text_hash, length=10)
+
+
+def match_clusters(old: dict[str, set[str]], new: list[set[str]]) -> tuple[list[str | None], list[tuple]]:
+    """Give each new cluster the id of the old narrative it continues (or None), and list lineage events.
+
+    Greedy one-to-one matching by Jaccard of member sets (>= ``CONTINUE_JACCARD``), best pairs first. A
+    new cluster without a match that holds >= ``PARENT_SHARE`` of an old narrative's members is a *split*
+    from it; an old narrative without a match that sent >= ``PARENT_SHARE`` of its members to one new
+    cluster *merged* into it; other unmatched ones are *new* / *retired*. Events are
+    ``(event, new_index or old_id, related old_id or new_index, overlap)``.
+    """
+    pairs = []
+    for j, members in enumerate(new):
+        for oid, old_members in old.items():
+            inter = len(members & old_members)
+            if inter:
+                pairs.append((inter / len(members | old_members), j, oid, inter))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    ids: list[str | None] = [None] * len(new)
+    taken: set[str] = set()
+    events = []
+    for jaccard, j, oid, _ in pairs:
+        if jaccard >= CONTINUE_JACCARD and ids[j] is None and oid not in taken:
+            ids[j] = oid
+            taken.add(oid)
+            events.append(("continued", j, oid, jaccard))
+    for j, members in enumerate(new):
+        if ids[j] is not None:
+            continue
+        parents = [(len(members & m) / len(m), oid) for oid, m in old.items() if m and len(members & m) / len(m) >= PARENT_SHARE]
+        if parents:
+            share, oid = max(parents)
+            events.append(("split", j, oid, share))
+        else:
+            events.append(("new", j, None, None))
+    for oid, old_members in old.items():
+        if oid in taken:
+            continue
+        shares = [(len(new[j] & old_members) / len(old_members), j) for j in range(len(new)) if old_members]
+        best = max(shares, default=(0.0, -1))
+        events.append(("merged", oid, best[1], best[0]) if best[0] >= PARENT_SHARE else ("retired", oid, None, None))
+    return ids, events
 
 
 def discover_narratives(
@@ -240,32 +290,59 @@ def discover_narratives(
     model: str,
     reducer: Reducer | None = None,
     clusterer: Clusterer | None = None,
+    force: bool = False,
 ) -> DiscoveryReport:
-    """Cluster the unclaimed paragraph texts of the whole database; replace all discovered narratives."""
+    """Cluster the unclaimed paragraph texts of the whole database into discovered narratives.
+
+    Skipped when the set of candidate texts is the same as at the last discovery (``force`` overrides).
+    Narrative ids carry over from the previous run by member overlap (``match_clusters``); lineage events
+    go to ``narrative_lineage``; analyst decisions (``narrative_decisions``) are applied afterwards.
+    """
     report = DiscoveryReport()
     frame = con.execute(db.query("discovery_candidates"), {"model": model}).pl()
     report.candidates = frame.height
+    fingerprint = stable_hash(model, *frame["text_hash"].to_list())
+    last = con.execute("SELECT value FROM pipeline_meta WHERE key = 'discovery_fingerprint'").fetchone()
+    if not force and last is not None and last[0] == fingerprint:
+        report.skipped = True
+        _fill_top(con, report)
+        return report
     result = discover(load_vectors(frame), frame["text"].to_list(), reducer=reducer, clusterer=clusterer) if frame.height else None
     now = _now()
-    narratives, members = [], []
+    old: dict[str, set[str]] = {}
+    for nid, text_hash in con.execute("SELECT narrative_id, text_hash FROM discovered_members").fetchall():
+        old.setdefault(nid, set()).add(text_hash)
+    created = dict(con.execute("SELECT narrative_id, created_at FROM narratives WHERE origin = 'discovered'").fetchall())
+    narratives, members, lineage = [], [], []
     if result is not None:
         report.noise_share = result.noise_share
         hashes, texts = frame["text_hash"].to_list(), frame["text"].to_list()
         vectors = load_vectors(frame)
-        for cluster in result.clusters:
-            nid = discovered_id(hashes[cluster.representatives[0]])
+        new_sets = [{hashes[r] for r in c.members.tolist()} for c in result.clusters]
+        inherited, events = match_clusters(old, new_sets)
+        taken = set(old) | {i for i in inherited if i}
+        ids = []
+        for inh, cluster in zip(inherited, result.clusters):
+            nid, salt = inh, 0
+            while nid is None or (inh is None and nid in taken):  # never reuse an id that meant another narrative
+                nid = discovered_id(hashes[cluster.representatives[0]] + (f"#{salt}" if salt else ""))
+                salt += 1
+            taken.add(nid)
+            ids.append(nid)
+        for cluster, nid in zip(result.clusters, ids):
             narratives.append(
                 {
                     "narrative_id": nid,
                     "label": cluster.name,
-                    "description": frame["text"][cluster.representatives[0]],
+                    "description": texts[cluster.representatives[0]],
                     "origin": "discovered",
                     "keywords": None,
                     "threshold": None,
                     "terms": cluster.terms,
                     "paragraphs": 0,
                     "representative_paragraph_ids": None,
-                    "created_at": now,
+                    "status": "active",
+                    "created_at": created.get(nid, now),
                     "updated_at": now,
                 }
             )
@@ -274,18 +351,123 @@ def discover_narratives(
                 stance = classify_stance(texts[row])
                 members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": ", ".join(cluster.terms),
                                 "stance": stance.stance, "stance_cue": stance.cue})
+        for event, a, b, overlap in events:
+            if event in ("continued", "split", "new"):
+                nid, related = ids[a], b
+                size = len(new_sets[a])
+            else:  # merged / retired: about an old narrative
+                nid, related, size = a, (ids[b] if b is not None and b >= 0 else None), 0
+            lineage.append({"run_at": now, "event": event, "narrative_id": nid, "related_narrative_id": related,
+                            "overlap": None if overlap is None else round(float(overlap), 4), "members": size})
+            report.events[event] = report.events.get(event, 0) + 1
+    else:
+        for oid in old:
+            lineage.append({"run_at": now, "event": "retired", "narrative_id": oid, "related_narrative_id": None, "overlap": None, "members": 0})
     staged_n = pl.DataFrame(narratives, schema=_NARRATIVE_SCHEMA)
     staged_m = pl.DataFrame(members, schema={"text_hash": pl.String, "narrative_id": pl.String, "score": pl.Float64,
                                              "evidence": pl.String, "stance": pl.String, "stance_cue": pl.String})
-    with _registered(con, "staged_narratives", staged_n), _registered(con, "staged_members", staged_m), db.transaction(con):
+    staged_l = pl.DataFrame(lineage, schema={"run_at": pl.Datetime("us"), "event": pl.String, "narrative_id": pl.String,
+                                             "related_narrative_id": pl.String, "overlap": pl.Float64, "members": pl.Int32})
+    with (
+        _registered(con, "staged_narratives", staged_n),
+        _registered(con, "staged_members", staged_m),
+        _registered(con, "staged_lineage", staged_l),
+        db.transaction(con),
+    ):
         db.run_script(con, "replace_discovered", {"model": model, "now": now})
-        db.run_script(con, "refresh_narrative_sizes")
+        apply_decisions(con)
+        con.execute(
+            "INSERT INTO pipeline_meta VALUES ('discovery_fingerprint', $f) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"f": fingerprint},
+        )
     report.narratives = staged_n.height
     report.assigned_paragraphs = con.execute("SELECT count(*) FROM paragraph_narratives WHERE method = 'discovered'").fetchone()[0]
+    _fill_top(con, report)
+    return report
+
+
+def _fill_top(con: duckdb.DuckDBPyConnection, report: DiscoveryReport) -> None:
     report.top = [
         (r[0], r[1], r[2])
         for r in con.execute(
-            "SELECT narrative_id, label, paragraphs FROM narratives WHERE origin = 'discovered' ORDER BY paragraphs DESC, narrative_id LIMIT 10"
+            "SELECT narrative_id, label, paragraphs FROM narratives WHERE origin = 'discovered' AND status = 'active' "
+            "ORDER BY paragraphs DESC, narrative_id LIMIT 10"
         ).fetchall()
     ]
-    return report
+
+
+# --------------------------------------------------------------------------------------------- decisions
+DECISIONS = ("rename", "merge", "reject", "promote")
+
+
+def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: str, value: str | None = None, note: str | None = None) -> None:
+    """Store an analyst decision and apply it now; it is re-applied after every later discovery."""
+    if action not in DECISIONS:
+        raise ValueError(f"action must be one of {DECISIONS}")
+    known = con.execute("SELECT origin FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()
+    if known is None:
+        raise ValueError(f"no narrative {narrative_id!r} in this database")
+    if action == "merge":
+        target = con.execute("SELECT count(*) FROM narratives WHERE narrative_id = $n", {"n": value}).fetchone()[0]
+        if not target or value == narrative_id:
+            raise ValueError(f"merge target {value!r} is not another narrative of this database")
+    if action in ("merge", "reject", "promote") and known[0] != "discovered":
+        raise ValueError(f"{action} applies to discovered narratives; edit the codebook for {narrative_id!r}")
+    with db.transaction(con):
+        con.execute(
+            "INSERT INTO narrative_decisions VALUES ($n, $a, $v, $t, $note)",
+            {"n": narrative_id, "a": action, "v": value, "t": _now(), "note": note},
+        )
+        apply_decisions(con)
+
+
+def apply_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply every recorded decision (latest per narrative and action wins) to narratives / assignments."""
+    db.run_script(con, "apply_decisions")
+    db.run_script(con, "refresh_narrative_sizes")
+
+
+# --------------------------------------------------------------------------------------------- alerts
+ALERT_MIN_VOLUME = 3  # paragraphs in one day before anything can alert
+ALERT_Z = 3.0  # spike threshold on the z-score of the day's share against the 28 days before
+
+
+def compute_alerts(con: duckdb.DuckDBPyConnection, min_volume: int = ALERT_MIN_VOLUME, z: float = ALERT_Z) -> int:
+    """Recompute ``alerts`` from ``narrative_daily`` (method in ``sql/queries/compute_alerts.sql``); returns the count."""
+    with db.transaction(con):
+        db.run_script(con, "compute_alerts", {"min_volume": min_volume, "z": z, "now": _now()})
+    return con.execute("SELECT count(*) FROM alerts").fetchone()[0]
+
+
+# --------------------------------------------------------------------------------------------- promote
+def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str, codebook_path: str,
+                        examples: int = 8) -> list[str]:
+    """Append a discovered narrative to the codebook file (its most central paragraphs become the examples)
+    and record the decision. The file is appended to as text, so its comments survive."""
+    import re as _re
+
+    import yaml
+
+    from narrative_tracker.codebook import load_codebook
+
+    if not _re.match(r"^[a-z][a-z0-9_]{1,63}$", new_id):
+        raise ValueError("the codebook id must be lower_snake_case")
+    book = load_codebook(codebook_path)
+    if new_id in book.ids:
+        raise ValueError(f"{new_id!r} is already in {codebook_path}")
+    texts = [r[0] for r in con.execute(
+        "SELECT any_value(p.text) FROM discovered_members m JOIN paragraphs p USING (text_hash) "
+        "WHERE m.narrative_id = $n GROUP BY m.text_hash ORDER BY max(m.score) DESC LIMIT $k",
+        {"n": narrative_id, "k": examples},
+    ).fetchall()]
+    if not texts:
+        raise ValueError(f"{narrative_id!r} is not a discovered narrative with members in this database")
+    terms = con.execute("SELECT terms FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()[0] or []
+    entry = {"id": new_id, "label": label, "description": f"Promoted from discovered narrative {narrative_id} ({', '.join(terms)}).",
+             "examples": texts}
+    block = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=110)
+    with open(codebook_path, "a", encoding="utf-8") as handle:
+        handle.write("\n" + "\n".join("  " + line if line else line for line in block.splitlines()) + "\n")
+    load_codebook(codebook_path)  # the file must still be valid
+    record_decision(con, narrative_id, "promote", new_id)
+    return texts

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from narrative_tracker.db import DEFAULT_DB_PATH
 
-DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends")
+DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts")
 _COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
 
 
@@ -98,6 +98,34 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("folder", metavar="DIR", help="folder with subtask2_narratives.txt, subtask2_subnarratives.txt, labels.tsv")
     imp.add_argument("--out", required=True, metavar="FILE", help="codebook YAML to write")
 
+    alerts = sub.add_parser("alerts", help="list spike and emerging-narrative alerts (read-only)",
+                            description="List the alerts the last run computed, newest first.")
+    alerts.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    alerts.add_argument("--since", metavar="YYYY-MM-DD", help="only alerts on or after this day")
+    alerts.add_argument("--limit", type=int, default=30, metavar="N", help="at most N alerts (default 30)")
+
+    narrative = sub.add_parser("narrative", help="analyst decisions on narratives: list, rename, merge, reject, promote",
+                               description="Decisions are stored in narrative_decisions and re-applied after every run.")
+    nsub = narrative.add_subparsers(dest="narrative_command", required=True, metavar="ACTION")
+    nlist = nsub.add_parser("list", help="list narratives with status and size")
+    for p_ in (nlist,):
+        p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
+    for name, helptext in (("rename", "give a narrative a new label"), ("merge", "merge a discovered narrative into another"),
+                           ("reject", "reject a discovered narrative (its paragraphs stay unassigned)"),
+                           ("promote", "copy a discovered narrative into the codebook as a named narrative")):
+        p_ = nsub.add_parser(name, help=helptext, description=helptext[0].upper() + helptext[1:] + ".")
+        p_.add_argument("narrative_id", metavar="ID", help="the narrative (e.g. d_1a2b3c4d5e)")
+        if name == "rename":
+            p_.add_argument("label", metavar="LABEL", help="the new label")
+        if name == "merge":
+            p_.add_argument("target", metavar="TARGET_ID", help="the narrative it merges into")
+        if name == "promote":
+            p_.add_argument("--id", required=True, dest="new_id", metavar="CODEBOOK_ID", help="lower_snake_case id for the codebook")
+            p_.add_argument("--label", required=True, metavar="LABEL", help="human label")
+            p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to append to (default: the bundled one)")
+        p_.add_argument("--note", metavar="TEXT", help="why (stored with the decision)")
+        p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
+
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
     summary.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
@@ -169,6 +197,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
 
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    state = _state(args)
+    if state == _last_state(args.db) and not (args.force or args.all_days):
+        print(f"      nothing new since the last complete run (ingest {t_ingest:.1f}s): no paragraphs, embeddings or "
+              "narratives to redo. --force redoes them anyway.")
+        _print_summary(args.db, start, end, ingest_meta=meta)
+        return 0
     if args.all_days:
         from narrative_tracker.db import connection
 
@@ -187,6 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if not daily.success:
         return _failed(daily)
+    _save_state(args.db, state)
     emb = {e.asset_key.path[-1]: e.materialization.metadata for e in daily.get_asset_materialization_events()}["paragraph_embeddings"]
     checks = [(c.check_name, c.passed) for c in daily.get_asset_check_evaluations()]
     total = time.perf_counter() - began
@@ -198,6 +233,35 @@ def cmd_run(args: argparse.Namespace) -> int:
           + (" — recorded in DAGSTER_HOME)" if os.environ.get("DAGSTER_HOME") else ")"))
     _print_summary(args.db, start, end, ingest_meta=meta)
     return 0 if all(p for _, p in checks) else 1
+
+
+def _state(args: argparse.Namespace) -> str:
+    """What a complete run depends on: the articles present, the codebook, the model."""
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.db import connection
+    from narrative_tracker.models import stable_hash
+
+    with connection(args.db, read_only=True) as con:
+        count, latest = con.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
+    return stable_hash(str(count), str(latest), load_codebook(args.codebook or None).fingerprint, args.model or "default")
+
+
+def _last_state(db_path: str) -> str | None:
+    from narrative_tracker.db import connection
+
+    with connection(db_path, read_only=True) as con:
+        row = con.execute("SELECT value FROM pipeline_meta WHERE key = 'last_complete_run'").fetchone()
+    return row[0] if row else None
+
+
+def _save_state(db_path: str, state: str) -> None:
+    from narrative_tracker.db import connection
+
+    with connection(db_path) as con:
+        con.execute(
+            "INSERT INTO pipeline_meta VALUES ('last_complete_run', $s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            {"s": state},
+        )
 
 
 def _failed(result) -> int:
@@ -335,9 +399,60 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    from narrative_tracker.db import connection
+
+    with connection(args.db, read_only=True) as con:
+        rows = con.execute(
+            "SELECT day, kind, narrative_id, message FROM alerts WHERE $since IS NULL OR day >= $since::DATE "
+            "ORDER BY day DESC, kind, narrative_id LIMIT $limit",
+            {"since": args.since, "limit": args.limit},
+        ).fetchall()
+    if not rows:
+        print("no alerts")
+    for day, kind, nid, message in rows:
+        print(f"{day}  {kind:<8}  {nid:<22}  {message}")
+    return 0
+
+
+def cmd_narrative(args: argparse.Namespace) -> int:
+    from narrative_tracker.db import DatabaseLockedError, connection
+    from narrative_tracker.narratives import promote_to_codebook, record_decision
+
+    try:
+        if args.narrative_command == "list":
+            with connection(args.db, read_only=True) as con:
+                for row in con.execute(
+                    "SELECT narrative_id, origin, coalesce(status, 'active'), paragraphs, label FROM narratives "
+                    "ORDER BY origin, paragraphs DESC, narrative_id"
+                ).fetchall():
+                    print(f"{row[0]:<24} {row[1]:<10} {row[2]:<9} {row[3]:>6}  {row[4]}")
+            return 0
+        with connection(args.db) as con:
+            if args.narrative_command == "rename":
+                record_decision(con, args.narrative_id, "rename", args.label, args.note)
+            elif args.narrative_command == "merge":
+                record_decision(con, args.narrative_id, "merge", args.target, args.note)
+            elif args.narrative_command == "reject":
+                record_decision(con, args.narrative_id, "reject", None, args.note)
+            elif args.narrative_command == "promote":
+                from narrative_tracker.codebook import DEFAULT_CODEBOOK
+
+                path = args.codebook or str(DEFAULT_CODEBOOK)
+                examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label, path)
+                print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
+                      "run `narratives run --all-days` to detect it everywhere")
+    except (ValueError, DatabaseLockedError) as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.narrative_command} {args.narrative_id}: recorded; it is re-applied after every run")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "codebook": cmd_codebook}
+    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "codebook": cmd_codebook,
+                "alerts": cmd_alerts, "narrative": cmd_narrative}
     return commands[args.command](args)
 
 

@@ -6,6 +6,8 @@ Load it with ``dagster dev -w workspace.yaml`` (or ``make dev``).
 from __future__ import annotations
 
 import datetime as dt
+import os
+from pathlib import Path
 
 import dagster as dg
 
@@ -36,6 +38,15 @@ ingest_job = dg.define_asset_job(
 )
 
 
+daily_job = dg.define_asset_job(
+    "daily_job",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("articles", "quarantine"),
+    partitions_def=daily_partitions,
+    executor_def=dg.in_process_executor,
+    description="Everything after ingest, for a range of days (started by the articles sensor).",
+)
+
+
 def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
     """Run tags that make one run cover the partitions ``start``..``end``."""
     return {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
@@ -49,10 +60,44 @@ def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=range_tags(start, today))
 
 
+@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+def inbox(context: dg.SensorEvaluationContext):
+    """Watches NARRATIVES_INBOX: new or changed files start an ingest run (cursor: the newest mtime seen)."""
+    folder = os.environ.get("NARRATIVES_INBOX")
+    if not folder or not os.path.isdir(folder):
+        return dg.SkipReason("set NARRATIVES_INBOX to a folder to watch")
+    last = float(context.cursor or 0)
+    new = [p for p in sorted(Path(folder).rglob("*")) if p.is_file() and not p.name.startswith(".") and p.stat().st_mtime > last]
+    if not new:
+        return dg.SkipReason(f"no new files in {folder}")
+    newest = max(p.stat().st_mtime for p in new)
+    context.update_cursor(str(newest))
+    return dg.RunRequest(
+        run_key=f"inbox-{newest}",
+        run_config={"ops": {"ingest": {"config": {"paths": [str(p) for p in new]}}}},
+        tags={"narratives/files": str(len(new))},
+    )
+
+
+@dg.asset_sensor(asset_key=dg.AssetKey("articles"), job=daily_job, default_status=dg.DefaultSensorStatus.STOPPED)
+def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
+    """After every ingest: one run of everything downstream over the days the ingested files cover."""
+    meta = asset_event.asset_materialization.metadata if asset_event.asset_materialization else {}
+    first, last = meta.get("first_partition"), meta.get("last_partition")
+    new = meta.get("new_articles")
+    if not first or not first.value or not new or not new.value:
+        return dg.SkipReason("the ingest added no articles")
+    return dg.RunRequest(
+        run_key=f"after-ingest-{asset_event.run_id}",
+        tags=range_tags(dt.date.fromisoformat(first.value), dt.date.fromisoformat(last.value)),
+    )
+
+
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[narratives_job, ingest_job],
+    jobs=[narratives_job, ingest_job, daily_job],
     schedules=[nightly],
+    sensors=[inbox, after_ingest],
     resources=default_resources(),
 )

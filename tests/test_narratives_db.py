@@ -109,3 +109,41 @@ def test_discovery_replaces_discovered_narratives_and_leaves_codebook_ones(loade
     assert codebook_rows == 3
     sizes = loaded.execute("SELECT narrative_id, paragraphs FROM narratives WHERE origin = 'codebook' ORDER BY 1").fetchall()
     assert sizes == [("csto_justification", 1), ("foreign_hand", 2)]
+
+
+def test_syndication_and_amplification(loaded, tmp_path, topic_embedder, tiny_codebook):
+    """Outlet Three copies Outlet One's paragraph two days later (punctuation changed): a copy, lag 2."""
+    root = tmp_path / "copy"
+    root.mkdir()
+    _article(root, "d.txt", "Jan 7, 2022", "Outlet Three", ["The WEST organised the riots -- said the expert on air!"])
+    ingest_paths(loaded, [root])
+    build_paragraphs(loaded, *ALL)
+    embed_partitions(loaded, topic_embedder, *ALL)
+    assign_codebook(loaded, tiny_codebook, topic_embedder.name, *ALL)
+    syndicated = loaded.execute("SELECT copies, outlets, first_outlet, first_day FROM paragraph_syndication").fetchall()
+    assert syndicated == [(2, 2, "Outlet One", dt.date(2022, 1, 5))]
+    rows = loaded.execute(
+        "SELECT outlet, lag_days, originator, paragraphs, copied_paragraphs FROM narrative_amplification "
+        "WHERE narrative_id = 'foreign_hand' ORDER BY outlet"
+    ).fetchall()
+    assert rows == [("Outlet One", 0, True, 1, 0), ("Outlet Three", 2, False, 1, 1), ("Outlet Two", 2, False, 1, 0)]
+
+
+def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
+    from narrative_tracker.narratives import compute_alerts
+
+    root = tmp_path / "days"
+    root.mkdir()
+    for day in range(1, 21):  # 20 quiet days: one fuel paragraph a day
+        _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."])
+    _article(root, "spike.txt", "Jan 21, 2022", "Outlet", [f"The west organised the riots, claim number {i}." for i in range(4)])
+    ingest_paths(con, [root])
+    build_paragraphs(con, *ALL)
+    embed_partitions(con, topic_embedder, *ALL)
+    apply_codebook(con, tiny_codebook, topic_embedder)
+    assign_codebook(con, tiny_codebook, topic_embedder.name, *ALL)
+    assert compute_alerts(con) >= 1
+    spike = con.execute("SELECT day, narrative_id, paragraphs, round(share, 2) FROM alerts WHERE kind = 'spike'").fetchall()
+    assert spike == [(dt.date(2022, 1, 21), "foreign_hand", 4, 1.0)]
+    emerging = con.execute("SELECT day, narrative_id FROM alerts WHERE kind = 'emerging'").fetchall()
+    assert emerging == [(dt.date(2022, 1, 21), "foreign_hand")]

@@ -56,7 +56,7 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
 
     assert main(["run", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert "embedded 0 new texts" in out and "5 unchanged" in out
+    assert "nothing new since the last complete run" in out and "5 unchanged" in out
     assert _counts(db) == counts
 
     assert main(["run", "--db", str(db), "--force"]) == 0
@@ -120,3 +120,30 @@ def test_cli_help_documents_every_option(capsys):
 def test_missing_input_is_an_error(tmp_path, capsys):
     assert main(["run", "--db", str(tmp_path / "x.duckdb"), "--input", str(tmp_path / "nope")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_alerts_and_analyst_decisions_from_the_cli(sample_run, tmp_path, capsys):
+    import shutil
+
+    from narrative_tracker.codebook import DEFAULT_CODEBOOK, load_codebook
+
+    db, _ = sample_run
+    assert main(["alerts", "--db", str(db)]) == 0
+    assert main(["narrative", "list", "--db", str(db)]) == 0
+    listing = capsys.readouterr().out
+    discovered = [line.split()[0] for line in listing.splitlines() if " discovered " in line]
+    assert len(discovered) >= 2 and "foreign_hand" in listing
+    assert main(["narrative", "rename", discovered[0], "Renamed by analyst", "--db", str(db)]) == 0
+    assert main(["narrative", "reject", "d_doesnotexist", "--db", str(db)]) == 2
+    assert "no narrative" in capsys.readouterr().err
+    codebook = tmp_path / "codebook.yaml"
+    shutil.copy(DEFAULT_CODEBOOK, codebook)
+    assert main(["narrative", "promote", discovered[1], "--id", "promoted_one", "--label", "Promoted",
+                 "--codebook", str(codebook), "--db", str(db)]) == 0
+    book = load_codebook(codebook)
+    assert book.ids[-1] == "promoted_one" and len(book.narrative("promoted_one").examples) >= 2
+    assert "# The codebook" in codebook.read_text()  # comments survive
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = dict(con.execute("SELECT narrative_id, label || '/' || status FROM narratives WHERE narrative_id IN ($a, $b)",
+                                {"a": discovered[0], "b": discovered[1]}).fetchall())
+    assert rows[discovered[0]] == "Renamed by analyst/active" and rows[discovered[1]].endswith("/promoted")

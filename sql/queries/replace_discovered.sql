@@ -1,8 +1,13 @@
--- Replace every discovered narrative and its assignments with the staged clustering result.
+-- Replace every discovered narrative, its members, its assignments; append this run's lineage.
 DELETE FROM paragraph_narratives WHERE method = 'discovered';
 DELETE FROM narratives WHERE origin = 'discovered';
+DELETE FROM discovered_members;
 INSERT INTO narratives BY NAME
 SELECT * FROM staged_narratives;
+INSERT INTO discovered_members BY NAME
+SELECT narrative_id, text_hash, score FROM staged_members;
+INSERT INTO narrative_lineage BY NAME
+SELECT * FROM staged_lineage;
 INSERT INTO paragraph_narratives BY NAME
 SELECT
     p.paragraph_id,

@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS narratives (
     terms                         VARCHAR[],           -- discovered: c-TF-IDF terms, most distinctive first
     paragraphs                    INTEGER NOT NULL,    -- paragraphs assigned at the last run
     representative_paragraph_ids  VARCHAR[],           -- paragraphs that show it best (highest score / closest to centre)
+    status                        VARCHAR,             -- 'active' | 'rejected' | 'merged' | 'promoted' (analyst decisions)
     created_at                    TIMESTAMP NOT NULL,  -- UTC, first time the narrative was written
     updated_at                    TIMESTAMP NOT NULL   -- UTC, last run that wrote it
 );

@@ -87,3 +87,47 @@ JOIN narratives AS n USING (narrative_id)
 JOIN paragraphs AS p USING (paragraph_id)
 JOIN articles AS a USING (article_id)
 GROUP BY ALL;
+
+-- paragraph_syndication: the same paragraph (after lower-casing and dropping punctuation and spacing) in
+-- articles of two or more outlets: copy-paste syndication, as opposed to independent repetition.
+CREATE OR REPLACE VIEW paragraph_syndication AS
+SELECT
+    md5(regexp_replace(lower(p.text), '[^[:alnum:]]+', '', 'g')) AS near_hash,
+    any_value(p.text) AS text,
+    count(DISTINCT p.article_id) AS copies,
+    count(DISTINCT coalesce(a.outlet, '(unknown)')) AS outlets,
+    arg_min(coalesce(a.outlet, '(unknown)'), (p.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
+    min(p.partition_date) AS first_day,
+    max(p.partition_date) AS last_day,
+    list(DISTINCT coalesce(a.outlet, '(unknown)')) AS outlet_list
+FROM paragraphs AS p
+JOIN articles AS a USING (article_id)
+GROUP BY 1
+HAVING count(DISTINCT coalesce(a.outlet, '(unknown)')) >= 2;
+
+-- narrative_amplification: for each narrative and outlet, when the outlet picked it up relative to the
+-- narrative's first appearance, and how much of it was copied text (syndication) vs its own wording.
+CREATE OR REPLACE VIEW narrative_amplification AS
+WITH first_day AS (
+    SELECT narrative_id, min(partition_date) AS narrative_first_seen FROM paragraph_narratives GROUP BY ALL
+),
+rows AS (
+    SELECT pn.narrative_id, coalesce(a.outlet, '(unknown)') AS outlet, pn.partition_date, pn.paragraph_id,
+           s.first_outlet IS NOT NULL AND s.first_outlet <> coalesce(a.outlet, '(unknown)') AS copied
+    FROM paragraph_narratives AS pn
+    JOIN paragraphs AS p USING (paragraph_id)
+    JOIN articles AS a USING (article_id)
+    LEFT JOIN paragraph_syndication AS s ON s.near_hash = md5(regexp_replace(lower(p.text), '[^[:alnum:]]+', '', 'g'))
+)
+SELECT
+    r.narrative_id,
+    r.outlet,
+    min(r.partition_date) AS first_seen,
+    f.narrative_first_seen,
+    datediff('day', f.narrative_first_seen, min(r.partition_date)) AS lag_days,
+    min(r.partition_date) = f.narrative_first_seen AS originator,
+    count(DISTINCT r.paragraph_id) AS paragraphs,
+    count(DISTINCT r.paragraph_id) FILTER (WHERE r.copied) AS copied_paragraphs
+FROM rows AS r
+JOIN first_day AS f USING (narrative_id)
+GROUP BY r.narrative_id, r.outlet, f.narrative_first_seen;

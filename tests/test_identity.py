@@ -1,0 +1,109 @@
+"""Discovered narratives keep their ids across runs; lineage is recorded; analyst decisions persist."""
+
+import datetime as dt
+
+import pytest
+
+from narrative_tracker.discover import HdbscanClusterer
+from narrative_tracker.embed import embed_partitions
+from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.narratives import discover_narratives, match_clusters, record_decision
+from narrative_tracker.paragraphs import build_paragraphs
+
+DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+
+
+class Identity:
+    def fit_transform(self, vectors):
+        return vectors
+
+
+def _discover(con, embedder, force=False):
+    return discover_narratives(con, embedder.name, reducer=Identity(), clusterer=HdbscanClusterer(min_cluster_size=3, min_samples=2), force=force)
+
+
+def _add(con, root, embedder, day, texts):
+    for i, text in enumerate(texts):
+        (root / f"{day}-{i}.txt").write_text(f"{day}\n\nHeadline {day} {i}\n\n{text}\n")
+    ingest_paths(con, [root])
+    build_paragraphs(con, *DAYS)
+    embed_partitions(con, embedder, *DAYS)
+
+
+FUEL = [f"Fuel prices rose again in town number {i}, drivers complained loudly." for i in range(4)]
+BALL = [f"The football club number {i} won its match on Sunday evening." for i in range(4)]
+
+
+def test_match_clusters_events():
+    old = {"a": {1, 2, 3, 4}, "b": {5, 6, 7, 8, 9, 10}, "c": {11, 12}, "d": {20, 21}}
+    new = [{1, 2, 3, 4, 11, 12}, {5, 6, 7}, {8, 9, 10}, {30, 31, 32}]
+    ids, events = match_clusters(old, new)
+    assert ids == ["a", "b", None, None]
+    assert {(e[0], e[1], e[2]) for e in events} == {
+        ("continued", 0, "a"), ("continued", 1, "b"), ("split", 2, "b"), ("new", 3, None),
+        ("merged", "c", 0), ("retired", "d", None),
+    }
+
+
+@pytest.fixture
+def two_topics(con, tmp_path, topic_embedder):
+    root = tmp_path / "in"
+    root.mkdir()
+    _add(con, root, topic_embedder, "2022-01-05", FUEL + BALL)
+    first = _discover(con, topic_embedder)
+    assert first.narratives == 2 and first.events == {"new": 2}
+    return con, root
+
+
+def test_ids_continue_when_more_of_the_same_arrives(two_topics, topic_embedder):
+    con, root = two_topics
+    before = dict(con.execute("SELECT label, narrative_id FROM narratives WHERE origin = 'discovered'").fetchall())
+    _add(con, root, topic_embedder, "2022-01-06", [t.replace("number", "no.") for t in FUEL + BALL])
+    report = _discover(con, topic_embedder)
+    assert report.events == {"continued": 2}
+    after = {r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered'").fetchall()}
+    assert after == set(before.values())
+    events = con.execute("SELECT event, count(*) FROM narrative_lineage GROUP BY ALL ORDER BY 1").fetchall()
+    assert events == [("continued", 2), ("new", 2)]
+
+
+def test_unchanged_input_skips_discovery(two_topics, topic_embedder):
+    con, _ = two_topics
+    assert _discover(con, topic_embedder).skipped
+    assert not _discover(con, topic_embedder, force=True).skipped
+
+
+def test_decisions_persist_across_runs(two_topics, topic_embedder):
+    con, _ = two_topics
+    fuel, ball = (con.execute(
+        f"SELECT narrative_id FROM narratives WHERE origin = 'discovered' AND description ILIKE '%{w}%'").fetchone()[0] for w in ("fuel", "football"))
+    record_decision(con, fuel, "rename", "Fuel price anger")
+    record_decision(con, ball, "reject", note="sport, not a narrative")
+    for _ in range(2):
+        _discover(con, topic_embedder, force=True)
+        rows = dict(con.execute("SELECT narrative_id, label || '/' || status FROM narratives WHERE origin = 'discovered'").fetchall())
+        assert rows[fuel] == "Fuel price anger/active" and rows[ball].endswith("/rejected")
+        assert con.execute("SELECT count(*) FROM paragraph_narratives WHERE narrative_id = $n", {"n": ball}).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM paragraph_narratives WHERE narrative_id = $n", {"n": fuel}).fetchone()[0] == 4
+
+
+def test_merge_moves_assignments(two_topics, topic_embedder):
+    con, _ = two_topics
+    a, b = (r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered' ORDER BY 1").fetchall())
+    record_decision(con, a, "merge", b)
+    _discover(con, topic_embedder, force=True)
+    counts = dict(con.execute("SELECT narrative_id, count(*) FROM paragraph_narratives GROUP BY ALL").fetchall())
+    assert counts == {b: 8}
+    with pytest.raises(ValueError, match="not another narrative"):
+        record_decision(con, a, "merge", "d_nope")
+
+
+def test_a_new_cluster_never_takes_an_id_already_used(two_topics, topic_embedder):
+    """Old narratives whose members all vanished are retired; new clusters with the same centre text get fresh ids."""
+    con, _ = two_topics
+    old_ids = {r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered'").fetchall()}
+    con.execute("UPDATE discovered_members SET text_hash = 'x' || text_hash")  # no overlap with the next clustering
+    report = _discover(con, topic_embedder, force=True)
+    assert report.events == {"new": 2, "retired": 2}
+    ids = [r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered'").fetchall()]
+    assert len(set(ids)) == 2 and not set(ids) & old_ids
