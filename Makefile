@@ -27,6 +27,7 @@ install: $(BIN)/narratives
 
 demo: install
 	$(BIN)/narratives run --db $(DB)
+	$(BIN)/narratives report --db $(DB) --out data/report.html
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile

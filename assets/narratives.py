@@ -110,7 +110,11 @@ def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, em
     description="The trend views (narrative_daily, narrative_outlets, narrative_first_seen; DDL in sql/schema/90_views.sql).",
 )
 def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+    from narrative_tracker import charts
+
     with db.connect() as con:
+        share_chart = charts.markdown_image(charts.share_over_time(con), "narrative share over time")
+        outlet_chart = charts.markdown_image(charts.outlet_heatmap(con), "outlets x narratives")
         first_seen = con.execute(
             "SELECT narrative_id, label, origin, first_seen, first_outlet, paragraphs, articles, outlets "
             "FROM narrative_first_seen ORDER BY paragraphs DESC LIMIT 15"
@@ -124,6 +128,8 @@ def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
             "narratives_seen": first_seen.height,
             "first_seen": dg.MetadataValue.md(markdown(first_seen, max_rows=15)),
             "busiest_days": dg.MetadataValue.md(markdown(busiest)),
+            "share_over_time": dg.MetadataValue.md(share_chart),
+            "outlet_heatmap": dg.MetadataValue.md(outlet_chart),
         }
     )
 
@@ -137,13 +143,17 @@ def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
 def alerts(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
     from narrative_tracker.narratives import compute_alerts
 
+    from narrative_tracker import charts
+
     with db.connect() as con:
         total = compute_alerts(con)
+        timeline = charts.markdown_image(charts.alerts_timeline(con), "alerts")
         recent = con.execute(
             "SELECT day, kind, narrative_id, paragraphs, round(share, 2) AS share, message FROM alerts ORDER BY day DESC, kind LIMIT 10"
         ).pl()
     return dg.MaterializeResult(
-        metadata={"dagster/row_count": total, "latest": dg.MetadataValue.md(markdown(recent, max_rows=10, max_chars=140))}
+        metadata={"dagster/row_count": total, "latest": dg.MetadataValue.md(markdown(recent, max_rows=10, max_chars=140)),
+                  "timeline": dg.MetadataValue.md(timeline)}
     )
 
 
@@ -159,3 +169,18 @@ def no_recent_alerts(db: NarrativeDB) -> dg.AssetCheckResult:
         severity=dg.AssetCheckSeverity.WARN,
         metadata={"recent_alerts": len(rows), "alerts": dg.MetadataValue.md("\n".join(f"- {r[0]}" for r in rows) or "_none_")},
     )
+
+
+@dg.asset(
+    deps=["discovered_narratives", "codebook_assignments"],
+    pool=DUCKDB_POOL,
+    group_name="search",
+    description="BM25 keyword index over paragraphs and the search_paragraphs / similar_paragraphs SQL macros.",
+)
+def search_index(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+    from narrative_tracker.search import build_index
+
+    with db.connect() as con:
+        indexed = build_index(con)
+    return dg.MaterializeResult(metadata={"dagster/row_count": indexed, "usage": dg.MetadataValue.md(
+        "`LOAD fts; SELECT * FROM search_paragraphs('colour revolution', 10);`")})

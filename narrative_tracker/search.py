@@ -1,0 +1,62 @@
+"""Search over paragraphs: keyword (BM25, DuckDB's ``fts`` extension from the ``duckdb-extension-fts``
+package — never downloaded) and semantic (cosine to the query's embedding).
+
+The full-text index is a snapshot: ``build_index`` rebuilds it after every run (the ``search_index``
+asset). It also creates the SQL macros ``search_paragraphs(query, n)`` and ``similar_paragraphs(id, n)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from narrative_tracker import db
+
+
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
+    """Install the packaged fts extension (from the wheel on disk) and load it."""
+    from duckdb_extensions import import_extension
+
+    import_extension("fts", con=con)
+    con.execute("LOAD fts")
+
+
+def build_index(con: duckdb.DuckDBPyConnection) -> int:
+    """(Re)build the BM25 index over ``paragraphs.text`` and the search macros; returns indexed paragraphs."""
+    load_fts(con)
+    con.execute("PRAGMA create_fts_index('paragraphs', 'paragraph_id', 'text', stemmer = 'porter', stopwords = 'english', overwrite = 1)")
+    db.run_script(con, "search_macros")
+    return con.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
+
+
+def has_index(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_paragraphs'").fetchone()[0])
+
+
+@dataclass
+class SearchFilters:
+    outlet: str | None = None  # ILIKE pattern, e.g. '%sputnik%'
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    limit: int = 10
+
+    def params(self) -> dict:
+        return {"outlet": self.outlet, "date_from": self.date_from, "date_to": self.date_to, "limit": self.limit}
+
+
+def keyword_search(con: duckdb.DuckDBPyConnection, query: str, filters: SearchFilters | None = None) -> pl.DataFrame:
+    """BM25 keyword search. Needs the index (``build_index``; every ``narratives run`` builds it)."""
+    if not has_index(con):
+        raise RuntimeError("no keyword index in this database yet: run `narratives run` (it builds one)")
+    load_fts(con)
+    return con.execute(db.query("search_keyword"), {"query": query} | (filters or SearchFilters()).params()).pl()
+
+
+def semantic_search(con: duckdb.DuckDBPyConnection, embedder, query: str, filters: SearchFilters | None = None) -> pl.DataFrame:
+    """Paragraphs closest in meaning to ``query`` (embedded with ``embedder``, the model used for the paragraphs)."""
+    vector = embedder.encode([query])[0].tolist()
+    params = {"vector": vector, "model": embedder.name} | (filters or SearchFilters()).params()
+    return con.execute(db.query("search_semantic"), params).pl()

@@ -1,0 +1,88 @@
+"""Analyst surfaces: charts, the HTML report, search (keyword + semantic), the sql command."""
+
+import datetime as dt
+
+import pytest
+
+from conftest import SAMPLE
+from narrative_tracker import charts
+from narrative_tracker.embed import embed_partitions
+from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.narratives import apply_codebook, assign_codebook, compute_alerts, discover_narratives
+from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.search import SearchFilters, build_index, keyword_search, semantic_search
+
+DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+
+
+@pytest.fixture
+def sample_db(tmp_path, topic_embedder, tiny_codebook):
+    from narrative_tracker import db
+
+    path = tmp_path / "s.duckdb"
+    with db.connection(path) as con:
+        ingest_paths(con, [SAMPLE])
+        build_paragraphs(con, *DAYS)
+        embed_partitions(con, topic_embedder, *DAYS)
+        apply_codebook(con, tiny_codebook, topic_embedder)
+        assign_codebook(con, tiny_codebook, topic_embedder.name, *DAYS)
+        compute_alerts(con)
+        build_index(con)
+    return path
+
+
+def test_charts_render_to_png(sample_db):
+    from narrative_tracker import db
+
+    with db.connection(sample_db, read_only=True) as con:
+        for chart in (charts.share_over_time(con), charts.outlet_heatmap(con), charts.alerts_timeline(con)):
+            assert charts.png_bytes(chart)[:8] == b"\x89PNG\r\n\x1a\n"
+        assert charts.markdown_image(charts.share_over_time(con)).startswith("![chart](data:image/png;base64,")
+
+
+def test_report_is_self_contained_html(sample_db, tmp_path):
+    from narrative_tracker.report import write_report
+
+    out = write_report(sample_db, tmp_path / "r.html", dt.date(2022, 1, 10))
+    html = out.read_text()
+    assert html.startswith("<!doctype html>") and "week ending 2022-01-10" in html
+    assert "Foreign hand" in html and "<svg" in html and "Top narratives this week" in html
+    assert "http://" not in html.split("<svg")[0] and "<script" not in html  # nothing loaded from outside
+
+
+def test_keyword_and_semantic_search_with_filters(sample_db, topic_embedder):
+    from narrative_tracker import db
+
+    with db.connection(sample_db, read_only=True) as con:
+        hits = keyword_search(con, "CSTO troops", SearchFilters(limit=5))
+        assert hits.height and all("csto" in t.lower() for t in hits["text"])
+        none = keyword_search(con, "CSTO troops", SearchFilters(date_from=dt.date(2022, 1, 9), date_to=dt.date(2022, 1, 9)))
+        assert none.height == 0
+        outlet = keyword_search(con, "terrorists", SearchFilters(outlet="%Rossa%"))
+        assert set(outlet["outlet"]) == {"Rossa Primavera News Agency"}
+        similar = semantic_search(con, topic_embedder, "csto", SearchFilters(limit=3))
+        assert similar.height == 3 and "CSTO" in similar["text"][0]
+        macro = con.execute("LOAD fts; SELECT count(*) FROM search_paragraphs('Kazakhstan', 5)").fetchone()[0]
+        assert macro == 5
+
+
+@pytest.mark.parametrize("evil", ["'; DROP TABLE articles; --", "\\\" OR 1=1 --", "%' OR '1'='1"])
+def test_search_inputs_are_parameters(sample_db, topic_embedder, evil):
+    from narrative_tracker import db
+
+    with db.connection(sample_db, read_only=True) as con:
+        keyword_search(con, evil, SearchFilters(outlet=evil))
+        semantic_search(con, topic_embedder, evil, SearchFilters(outlet=evil))
+        assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 5
+
+
+def test_cli_report_search_sql(sample_db, tmp_path, capsys):
+    from pipelines.cli import main
+
+    assert main(["report", "--db", str(sample_db), "--out", str(tmp_path / "x.html")]) == 0
+    assert "report written" in capsys.readouterr().out
+    assert main(["search", "CSTO", "--mode", "keyword", "--db", str(sample_db), "--limit", "2"]) == 0
+    assert "keyword (BM25): 2 results" in capsys.readouterr().out
+    assert main(["sql", "SELECT count(*) AS n FROM paragraphs", "--db", str(sample_db)]) == 0
+    assert "80" in capsys.readouterr().out
+    assert main(["sql", "DROP TABLE articles", "--db", str(sample_db)]) == 1  # read-only
