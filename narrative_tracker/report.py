@@ -73,8 +73,11 @@ paragraphs that push it in their own voice (not reports or debunks).</footer>
 
 
 def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db_path: str = "", top: int = 8) -> str:
-    """The HTML report for the week ending ``day`` (default: the last day with paragraphs)."""
-    last = con.execute("SELECT max(partition_date) FROM paragraphs").fetchone()[0]
+    """The HTML report for the week ending ``day`` (default: the latest publication day)."""
+    # default: the latest publication day (undated articles, filed under their ingestion day, do not move it)
+    last = con.execute(
+        "SELECT coalesce(max(a.published_date), max(p.partition_date)) FROM paragraphs p JOIN articles a USING (article_id)"
+    ).fetchone()[0]
     day = day or last or dt.date.today()
     start = day - dt.timedelta(days=6)
     params = {"start": start, "end": day}

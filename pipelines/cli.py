@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
                             description="Write a self-contained HTML page for the week ending --day: alerts, top narratives "
                                         "with change and evidence paragraphs (outlet, date, link), charts.")
     report.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
-    report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the last day with paragraphs)")
+    report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
     report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
 
     search = sub.add_parser("search", help="keyword (BM25) and semantic search over paragraphs",

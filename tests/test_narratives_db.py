@@ -134,8 +134,9 @@ def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
 
     root = tmp_path / "days"
     root.mkdir()
-    for day in range(1, 21):  # 20 quiet days: one fuel paragraph a day
-        _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."])
+    for day in range(1, 21):  # 20 quiet days: one fuel paragraph a day; the narrative shows up once, on day 5
+        extra = ["The west is meddling again, one columnist wrote."] if day == 5 else []
+        _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."] + extra)
     _article(root, "spike.txt", "Jan 21, 2022", "Outlet", [f"The west organised the riots, claim number {i}." for i in range(4)])
     ingest_paths(con, [root])
     build_paragraphs(con, *ALL)
@@ -145,5 +146,22 @@ def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
     assert compute_alerts(con) >= 1
     spike = con.execute("SELECT day, narrative_id, paragraphs, round(share, 2) FROM alerts WHERE kind = 'spike'").fetchall()
     assert spike == [(dt.date(2022, 1, 21), "foreign_hand", 4, 1.0)]
-    emerging = con.execute("SELECT day, narrative_id FROM alerts WHERE kind = 'emerging'").fetchall()
-    assert emerging == [(dt.date(2022, 1, 21), "foreign_hand")]
+    # more than 7 days after its first appearance (day 5), so it is a spike, not an emerging narrative
+    assert con.execute("SELECT count(*) FROM alerts WHERE kind = 'emerging'").fetchone()[0] == 0
+
+
+def test_first_appearance_is_emerging_not_a_spike(con, tmp_path, topic_embedder, tiny_codebook):
+    from narrative_tracker.narratives import compute_alerts
+
+    root = tmp_path / "days"
+    root.mkdir()
+    for day in range(1, 11):
+        _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."])
+    _article(root, "new.txt", "Jan 11, 2022", "Outlet", [f"The west organised the riots, claim number {i}." for i in range(3)])
+    ingest_paths(con, [root])
+    build_paragraphs(con, *ALL)
+    embed_partitions(con, topic_embedder, *ALL)
+    apply_codebook(con, tiny_codebook, topic_embedder)
+    assign_codebook(con, tiny_codebook, topic_embedder.name, *ALL)
+    compute_alerts(con)
+    assert con.execute("SELECT day, narrative_id, kind FROM alerts").fetchall() == [(dt.date(2022, 1, 11), "foreign_hand", "emerging")]

@@ -1,6 +1,7 @@
 -- Recompute all alerts from narrative_daily.
---   spike:    paragraphs >= $min_volume and share >= 2 x the mean share of the 28 days before and
---             z = (share - mean) / max(std, 0.01) >= $z (std over the same 28 days);
+--   spike:    paragraphs >= $min_volume, the narrative appeared at least once in the 28 days before, and
+--             share >= 2 x its mean share over those 28 days and z = (share - mean) / max(std, 0.01) >= $z
+--             (a first appearance is not a spike: it is reported as emerging);
 --   emerging: the first day a narrative reaches $min_volume paragraphs in one day, within 7 days of first_seen.
 DELETE FROM alerts;
 INSERT INTO alerts BY NAME
@@ -8,7 +9,8 @@ WITH d AS (
     SELECT day, narrative_id, label, paragraphs, coalesce(share, 0) AS share,
            avg(coalesce(share, 0)) OVER w AS baseline,
            coalesce(stddev_pop(coalesce(share, 0)) OVER w, 0) AS sd,
-           count(*) OVER w AS history
+           count(*) OVER w AS history,
+           sum(paragraphs) OVER w AS prior_paragraphs
     FROM narrative_daily
     WINDOW w AS (PARTITION BY narrative_id ORDER BY day ROWS BETWEEN 28 PRECEDING AND 1 PRECEDING)
 ),
@@ -18,7 +20,7 @@ spikes AS (
            printf('%s spiked on %s: %d paragraphs, %.0f%% of the day (28-day baseline %.1f%%)',
                   label, day, paragraphs, 100 * share, 100 * baseline) AS message
     FROM d
-    WHERE paragraphs >= $min_volume AND history >= 7 AND share >= 2 * baseline
+    WHERE paragraphs >= $min_volume AND history >= 7 AND prior_paragraphs > 0 AND share >= 2 * baseline
       AND (share - baseline) / greatest(sd, 0.01) >= $z
 ),
 firsts AS (
