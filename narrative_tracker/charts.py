@@ -15,6 +15,8 @@ import duckdb
 from narrative_tracker import db
 
 WIDTH = 640
+# Charts embed their data; long windows exceed Altair's default 5,000-row guard (a year of 15 narratives).
+alt.data_transformers.disable_max_rows()
 
 
 def share_over_time(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 90, top: int = 8) -> alt.Chart:
