@@ -492,8 +492,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    import polars as pl
-
     from narrative_tracker.db import connection
     from narrative_tracker.search import SearchFilters, keyword_search, semantic_search
 

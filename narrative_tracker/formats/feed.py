@@ -18,7 +18,7 @@ import feedparser
 
 from narrative_tracker.dates import parse_date, plausible
 from narrative_tracker.formats import IngestOptions
-from narrative_tracker.formats.html import date_from_text, drop_title, html_to_paragraphs, split_paragraphs
+from narrative_tracker.formats.html import drop_title, html_to_paragraphs, split_paragraphs, take_text_date
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 # Entry fields holding a date, most relevant first ("updated" also carries RSS 1.0 dc:date).
@@ -116,12 +116,9 @@ def parse(text: str, source: str, options: IngestOptions) -> tuple[list[ParsedAr
                 break
             metadata.setdefault("unparsed_date", raw_date)
         if published is None:
-            found = date_from_text(paragraphs)
-            if found is not None:
-                published, date_raw, drop = found
-                date_source = "text"
-                if drop is not None and len(paragraphs) > 1:
-                    paragraphs = paragraphs[:drop] + paragraphs[drop + 1 :]
+            published, raw, paragraphs = take_text_date(paragraphs)
+            if published is not None:
+                date_source, date_raw = "text", raw
 
         if entry.get("content") and entry.get("summary"):
             summary = " ".join(_detail_text(entry.get("summary_detail"), entry.get("summary")))

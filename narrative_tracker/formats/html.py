@@ -104,6 +104,18 @@ def date_from_text(paragraphs: list[str]) -> tuple[dt.date, str, int | None] | N
     return None
 
 
+def take_text_date(paragraphs: list[str]) -> tuple[dt.date | None, str | None, list[str]]:
+    """``date_from_text`` applied: ``(date, matched string, paragraphs)`` with a bare date line removed
+    (unless it is the only paragraph); ``(None, None, paragraphs)`` when the text has no date."""
+    found = date_from_text(paragraphs)
+    if found is None:
+        return None, None, paragraphs
+    day, raw, drop = found
+    if drop is not None and len(paragraphs) > 1:
+        paragraphs = paragraphs[:drop] + paragraphs[drop + 1 :]
+    return day, raw, paragraphs
+
+
 # --------------------------------------------------------------------------- HTML pages
 
 
@@ -178,12 +190,9 @@ def parse(text: str, source: str, options: IngestOptions) -> tuple[list[ParsedAr
         else:
             metadata["unparsed_date"] = doc.date
     if published is None:
-        found_date = date_from_text(paragraphs)
-        if found_date is not None:
-            published, date_raw, drop = found_date
-            date_source = "text"
-            if drop is not None and len(paragraphs) > 1:
-                paragraphs = paragraphs[:drop] + paragraphs[drop + 1 :]
+        published, raw, paragraphs = take_text_date(paragraphs)
+        if published is not None:
+            date_source, date_raw = "text", raw
 
     for key in ("description", "hostname", "pagetype"):
         value = getattr(doc, key, None)

@@ -23,7 +23,7 @@ import polars as pl
 
 from narrative_tracker.dates import parse_date, plausible
 from narrative_tracker.formats import IngestOptions
-from narrative_tracker.formats.html import date_from_text, drop_title, split_paragraphs
+from narrative_tracker.formats.html import drop_title, split_paragraphs, take_text_date
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 Parsed = tuple[list[ParsedArticle], list[QuarantineRecord]]
@@ -184,12 +184,9 @@ def _article(record: dict[str, Any], mapping: dict[str, str], options: IngestOpt
         else:
             metadata["unparsed_date"] = raw_date
     if published is None:
-        found = date_from_text(paragraphs)
-        if found is not None:
-            published, date_raw, drop = found
-            date_source = "text"
-            if drop is not None and len(paragraphs) > 1:
-                paragraphs = paragraphs[:drop] + paragraphs[drop + 1 :]
+        published, raw, paragraphs = take_text_date(paragraphs)
+        if published is not None:
+            date_source, date_raw = "text", raw
 
     languages = _split(get("language"), options.list_separator)
     if len(languages) > 1:
