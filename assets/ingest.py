@@ -76,6 +76,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
             "dagster/row_count": articles_total,
             "new_articles": report.articles_new,
             "articles_parsed": report.articles_parsed,
+            "records_seen": report.records_seen,
             "files_seen": report.files_seen,
             "files_unchanged": report.files_unchanged,
             "formats": meta["formats"],

@@ -184,3 +184,16 @@ def search_index(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.Mater
         indexed = build_index(con)
     return dg.MaterializeResult(metadata={"dagster/row_count": indexed, "usage": dg.MetadataValue.md(
         "`LOAD fts; SELECT * FROM search_paragraphs('colour revolution', 10);`")})
+
+
+@dg.asset(
+    deps=["alerts", "search_index", "narrative_trends"],
+    pool=DUCKDB_POOL,
+    group_name="publish",
+    description="Publishes the working database: checkpoint, copy, atomic rename onto the file analysts open.",
+)
+def published_database(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+    from narrative_tracker.db import publish
+
+    path = publish(db.path)
+    return dg.MaterializeResult(metadata={"path": str(path.resolve()), "bytes": path.stat().st_size})

@@ -46,7 +46,9 @@ def plausible(day: dt.date) -> bool:
 
 @functools.lru_cache(maxsize=8)
 def _parser_settings(order: str) -> dict:
-    return {"DATE_ORDER": order, "PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False}
+    # no relative dates ("yesterday", "2 hours ago"): relative to what? A publication date must be absolute.
+    return {"DATE_ORDER": order, "PREFER_DAY_OF_MONTH": "first", "RETURN_AS_TIMEZONE_AWARE": False,
+            "PARSERS": ["timestamp", "custom-formats", "absolute-time"]}
 
 
 def parse_date(value: str | None, order: str = "DMY") -> dt.date | None:

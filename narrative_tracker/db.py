@@ -5,9 +5,14 @@ statements) and takes values through DuckDB parameters (``$name``). The single e
 the embedding dimension in ``paragraph_embeddings`` (a fixed-size ``FLOAT[dim]`` column),
 filled in from a checked ``int``.
 
-DuckDB allows one writing process per file: the pipeline opens the database for the
-duration of one stage and closes it again; a second writer gets ``DatabaseLockedError``
-with the path and what to do.
+**Working and published files.** DuckDB allows one process to hold a file for writing, and a process
+holding it read-only blocks writers too. So the pipeline never writes the file analysts open: it writes a
+*working* file next to it (``narratives.work.duckdb`` for ``narratives.duckdb``) and, at the end of a run,
+*publishes* it — checkpoint, copy to a temporary name, atomic ``os.replace`` onto the published path. An
+analyst's open session keeps reading the snapshot it opened (the old file stays alive until closed); the
+next session sees the new one. A crash at any point leaves the published file whole. ``connect(path)``
+opens the working file for writing (adopting the published file the first time); ``connect(path,
+read_only=True)`` opens the published file.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import functools
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,18 +74,45 @@ def schema_statements() -> list[tuple[str, str]]:
     return [(p.name, p.read_text(encoding="utf-8")) for p in sorted((sql_dir() / "schema").glob("*.sql"))]
 
 
+def working_path(path: str | os.PathLike) -> Path:
+    """The file the pipeline writes for the published database ``path``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.work{path.suffix or '.duckdb'}")
+
+
+def publish(path: str | os.PathLike) -> Path:
+    """Atomically replace the published file ``path`` with a checkpointed copy of its working file."""
+    path = Path(path)
+    work = working_path(path)
+    if not work.exists():
+        raise FileNotFoundError(f"nothing to publish: {work} does not exist")
+    with duckdb.connect(str(work)) as con:
+        con.execute("CHECKPOINT")
+    tmp = path.with_name(f".{path.name}.publishing")
+    shutil.copyfile(work, tmp)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return path
+
+
 def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database (creating its folder and tables when writable)."""
+    """Open the database: the published file read-only, or the working file for writing (tables created,
+    an existing published file adopted the first time)."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        work = working_path(path)
+        if not work.exists() and path.exists():
+            shutil.copyfile(path, work)
+        path = work
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLockedError(
-                f"{path} is open for writing in another process (a running pipeline, or a DuckDB session "
-                f"opened without read-only). Close it, or open analysis sessions with `duckdb -readonly {path}`."
+                f"{path} is open in another process: another pipeline run is writing it, or a session opened the "
+                "working file. Analysts should open the published file (without .work), which never blocks a run."
             ) from exc
         raise
     if not read_only:

@@ -99,6 +99,11 @@ class IngestReport:
     partition_dates: list[dt.date] = field(default_factory=list)
 
     @property
+    def records_seen(self) -> int:
+        """Everything the parsed files held: each becomes an article or a quarantine record."""
+        return self.articles_parsed + self.quarantined
+
+    @property
     def articles_duplicate(self) -> int:
         return self.articles_parsed - self.articles_new
 
@@ -107,6 +112,7 @@ class IngestReport:
             "files_seen": self.files_seen,
             "files_unchanged": self.files_unchanged,
             "files_parsed": self.files_parsed,
+            "records_seen": self.records_seen,
             "articles_parsed": self.articles_parsed,
             "articles_new": self.articles_new,
             "quarantined": self.quarantined,

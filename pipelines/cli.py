@@ -17,7 +17,7 @@ from pathlib import Path
 
 from narrative_tracker.db import DEFAULT_DB_PATH
 
-DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts", "search_index")
+DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts", "search_index", "published_database")
 _COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
 
 
@@ -187,7 +187,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
     import dagster as dg
 
-    from narrative_tracker.db import DatabaseLockedError
+    from narrative_tracker.db import DatabaseLockedError, publish
     from pipelines.definitions import defs, range_tags
 
     for path in args.input or []:
@@ -218,6 +218,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     t_ingest = time.perf_counter() - began
     if not first:
         print("      no articles in the input; nothing to process")
+        publish(args.db)
         _print_summary(args.db, None, None)
         return 0
 
@@ -226,12 +227,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if state == _last_state(args.db) and not (args.force or args.all_days):
         print(f"      nothing new since the last complete run (ingest {t_ingest:.1f}s): no paragraphs, embeddings or "
               "narratives to redo. --force redoes them anyway.")
+        publish(args.db)
         _print_summary(args.db, start, end, ingest_meta=meta)
         return 0
     if args.all_days:
         from narrative_tracker.db import connection
 
-        with connection(args.db, read_only=True) as con:
+        with connection(args.db) as con:
             lo, hi = con.execute("SELECT min(partition_date), max(partition_date) FROM articles").fetchone()
         start, end = min(start, lo), max(end, hi)
     print(f"[2/2] paragraphs, embeddings, narratives for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
@@ -247,6 +249,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not daily.success:
         return _failed(daily)
     _save_state(args.db, state)
+    publish(args.db)  # the daily job published already; this adds the run state
     emb = {e.asset_key.path[-1]: e.materialization.metadata for e in daily.get_asset_materialization_events()}["paragraph_embeddings"]
     checks = [(c.check_name, c.passed, c.severity) for c in daily.get_asset_check_evaluations()]
     total = time.perf_counter() - began
@@ -271,7 +274,7 @@ def _state(args: argparse.Namespace) -> str:
     from narrative_tracker.db import connection
     from narrative_tracker.models import stable_hash
 
-    with connection(args.db, read_only=True) as con:
+    with connection(args.db) as con:  # the working file: ingest has just written it
         count, latest = con.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
     return stable_hash(str(count), str(latest), load_codebook(args.codebook or None).fingerprint, args.model or "default")
 
@@ -279,7 +282,7 @@ def _state(args: argparse.Namespace) -> str:
 def _last_state(db_path: str) -> str | None:
     from narrative_tracker.db import connection
 
-    with connection(db_path, read_only=True) as con:
+    with connection(db_path) as con:
         row = con.execute("SELECT value FROM pipeline_meta WHERE key = 'last_complete_run'").fetchone()
     return row[0] if row else None
 
@@ -312,9 +315,10 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         if ingest_meta:
             a, q = ingest_meta["articles"], ingest_meta["quarantine"]
             print(
-                f"\nThis run: {a['files_seen'].value} files seen ({a['files_unchanged'].value} unchanged, skipped), "
-                f"{a['articles_parsed'].value} articles parsed, {a['new_articles'].value} new; "
-                f"{q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
+                f"\nThis run: {a['files_seen'].value} files seen ({a['files_unchanged'].value} unchanged, skipped); "
+                f"{a['records_seen'].value} records = {a['articles_parsed'].value} articles "
+                f"({a['new_articles'].value} new, {a['articles_parsed'].value - a['new_articles'].value} already present) "
+                f"+ {q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
             )
         print(f"\nDatabase {db_path}: " + ", ".join(f"{v} {k}" for k, v in summary["counts"].items()))
         print("\nArticles:")
@@ -330,7 +334,7 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         if summary["quarantine"].height:
             print("\nQuarantine (reason, records):")
             print(summary["quarantine"])
-        print(f"\nAnalyse it: duckdb -readonly {db_path}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
+        print(f"\nAnalyse it (the published copy; runs never wait for it): duckdb -readonly {db_path}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -446,7 +450,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_narrative(args: argparse.Namespace) -> int:
-    from narrative_tracker.db import DatabaseLockedError, connection
+    from narrative_tracker.db import DatabaseLockedError, connection, publish
     from narrative_tracker.narratives import promote_to_codebook, record_decision
 
     try:
@@ -475,7 +479,8 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     except (ValueError, DatabaseLockedError) as exc:
         print(f"narratives: {exc}", file=sys.stderr)
         return 2
-    print(f"{args.narrative_command} {args.narrative_id}: recorded; it is re-applied after every run")
+    publish(args.db)
+    print(f"{args.narrative_command} {args.narrative_id}: recorded and published; it is re-applied after every run")
     return 0
 
 

@@ -31,3 +31,8 @@ def test_implausible_dates_are_rejected():
     assert parse_date("2999-01-01") is None
     assert parse_date("not a date") is None
     assert parse_date("2021-02-18T10:00:00Z") == dt.date(2021, 2, 18)
+
+
+def test_relative_dates_are_not_publication_dates():
+    assert parse_date("yesterday") is None
+    assert parse_date("2 hours ago") is None

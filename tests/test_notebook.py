@@ -25,6 +25,7 @@ def test_explore_notebook_executes(tmp_path, monkeypatch, topic_embedder, tiny_c
         embed_partitions(con, topic_embedder, *days)
         apply_codebook(con, tiny_codebook, topic_embedder)
         assign_codebook(con, tiny_codebook, topic_embedder.name, *days)
+    db.publish(path)
     monkeypatch.setenv("NARRATIVES_DB", str(path))
     notebook = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)
     NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(REPO / "notebooks")}}).execute()

@@ -28,6 +28,7 @@ def sample_db(tmp_path, topic_embedder, tiny_codebook):
         assign_codebook(con, tiny_codebook, topic_embedder.name, *DAYS)
         compute_alerts(con)
         build_index(con)
+    db.publish(path)
     return path
 
 

@@ -366,14 +366,10 @@ def _json_records(text: str, source: str, options: IngestOptions) -> tuple[list[
                     return [("line 1" if "\n" not in stripped else "item 1", whole)], []
                 whole = items
             return [(f"item {i}", item) for i, item in enumerate(whole, 1)], []
-        if stripped[0] == "[":  # a JSON array with a syntax error: nothing in it can be trusted
-            return [], [
-                QuarantineRecord(source, "malformed json", f"{whole_error.msg} (line {whole_error.lineno}, column {whole_error.colno})",
-                                 f"line {whole_error.lineno}", excerpt_of(text))
-            ]
     records: list[tuple[str, Any]] = []
     quarantined: list[QuarantineRecord] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # JSON Lines are separated by \n only (not \x1e, \u2028, ...)
+        line = line.rstrip("\r")
         if not line.strip():
             continue
         try:
@@ -381,10 +377,10 @@ def _json_records(text: str, source: str, options: IngestOptions) -> tuple[list[
         except json.JSONDecodeError as exc:
             quarantined.append(QuarantineRecord(source, "malformed json", f"{exc.msg} (column {exc.colno})", f"line {number}", excerpt_of(line)))
     if not records and whole_error is not None and len(quarantined) > 1:
-        # one pretty-printed object with an error, not JSON Lines: report it once
+        # one pretty-printed document with an error, not JSON Lines: report it once, for the whole file
         return [], [
             QuarantineRecord(source, "malformed json", f"{whole_error.msg} (line {whole_error.lineno}, column {whole_error.colno})",
-                             f"line {whole_error.lineno}", excerpt_of(text))
+                             None, excerpt_of(text))
         ]
     return records, quarantined
 

@@ -1,0 +1,88 @@
+"""Property-based hostile input: whatever the bytes, ingest never raises, and every record it reads ends up
+as an article or as a quarantine record with a reason (seen = ingested + quarantined)."""
+
+import csv
+import io
+import json
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from narrative_tracker.formats import IngestOptions, read_file
+from narrative_tracker.ingest import ingest_paths
+
+FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXTENSIONS = st.sampled_from([".txt", ".md", ".html", ".csv", ".tsv", ".jsonl", ".json", ".rss", ".xml", ".bin", ""])
+
+
+@FAST
+@given(data=st.binary(max_size=3000), ext=EXTENSIONS)
+def test_random_bytes_never_raise(tmp_path, data, ext):
+    path = tmp_path / f"f{ext}"
+    path.write_bytes(data)
+    result = read_file(path)
+    assert result.articles or result.quarantined
+    for record in result.quarantined:
+        assert record.reason and isinstance(record.excerpt, str)
+
+
+cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@FAST
+@given(rows=st.lists(st.tuples(cells, cells, st.sampled_from(["2022-01-05", "", "31/02/2022", "2999-01-01", "yesterday"])),
+                     min_size=1, max_size=25))
+def test_csv_rows_add_up(tmp_path, rows):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["title", "text", "date"])
+    writer.writerows(rows)
+    path = tmp_path / "rows.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    result = read_file(path)
+    whole_file = [q for q in result.quarantined if q.locator is None]
+    if not whole_file:
+        assert len(result.articles) + len(result.quarantined) == len(rows)
+    for article in result.articles:
+        assert article.body.strip()
+        assert article.published_date is None or article.published_date.year == 2022
+
+
+@FAST
+@given(lines=st.lists(st.one_of(
+    st.builds(lambda t: json.dumps({"text": t, "date": "2022-01-05"}), cells),
+    st.builds(lambda t: json.dumps([t]), cells),
+    cells.map(lambda t: "{" + t),
+), min_size=1, max_size=20))
+def test_json_lines_add_up(tmp_path, lines):
+    path = tmp_path / "lines.jsonl"
+    path.write_text("\n".join(line.replace("\n", " ") for line in lines), encoding="utf-8")
+    result = read_file(path)
+    nonblank = [line for line in lines if line.replace("\n", " ").strip()]
+    whole_file = [q for q in result.quarantined if q.locator is None]
+    if not whole_file:
+        assert len(result.articles) + len(result.quarantined) == len(nonblank)
+
+
+def test_encodings_languages_duplicates_and_huge_files(con, tmp_path):
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "ru.txt").write_bytes("Заголовок статьи\n\nВласти Казахстана сообщили о задержании участников беспорядков в Алматы.".encode("cp1251"))
+    (inbox / "de.txt").write_bytes("Überschrift\n\nDie Regierung in Astana hat den Ausnahmezustand verlängert, berichten Medien.".encode("utf-16"))
+    (inbox / "fr.txt").write_bytes("Titre\n\nLe gouvernement a prolongé l'état d'urgence à Almaty, selon les médias.".encode("latin-1"))
+    (inbox / "copy.txt").write_bytes((inbox / "fr.txt").read_bytes())  # same content twice: one article
+    (inbox / "nobody.html").write_text("<html><head><title>Only a head</title></head></html>")
+    (inbox / "future.csv").write_text("text,date\nA claim dated in the far future.,2999-01-01\n")
+    big = inbox / "big.csv"
+    with open(big, "w", encoding="utf-8") as handle:
+        handle.write("title,text,date,outlet\n")
+        for i in range(40_000):
+            handle.write(f"Title {i},Paragraph number {i} about the events in the capital and elsewhere.,2022-01-0{1 + i % 9},Outlet {i % 50}\n")
+    report = ingest_paths(con, [inbox], IngestOptions())
+    assert report.files_seen == 7 and report.records_seen == report.articles_parsed + report.quarantined
+    assert report.articles_new == 40_000 + 3 + 1  # big.csv + ru/de/fr + the future-dated claim (copy.txt adds nothing)
+    languages = dict(con.execute("SELECT source_path, language FROM articles WHERE source_format = 'text'").fetchall())
+    assert sorted(languages.values()) == ["de", "fr", "fr", "ru"] or sorted(set(languages.values())) == ["de", "fr", "ru"]
+    assert con.execute("SELECT count(*) FROM quarantine WHERE reason = 'no main text'").fetchone()[0] == 1
+    future = con.execute("SELECT published_date, date_source FROM articles WHERE body LIKE '%far future%'").fetchone()
+    assert future == (None, "none")
