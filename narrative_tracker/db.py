@@ -201,6 +201,18 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 @contextlib.contextmanager
+def staged(con: duckdb.DuckDBPyConnection, **frames) -> Iterator[None]:
+    """Make DataFrames visible to SQL under the given names (``staged_*`` in the query files) for the block."""
+    for name, frame in frames.items():
+        con.register(name, frame)
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+@contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """BEGIN ... COMMIT, or ROLLBACK on any error: a stage's write lands whole or not at all."""
     con.execute("BEGIN TRANSACTION")

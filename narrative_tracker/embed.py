@@ -153,12 +153,8 @@ def embed_partitions(
                 "embedded_at": [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)] * chunk.height,
             }
         )
-        con.register("staged_embeddings", staged)
-        try:
-            with db.transaction(con):
-                con.execute(db.query("insert_embeddings"), {"model": embedder.name})
-        finally:
-            con.unregister("staged_embeddings")
+        with db.staged(con, staged_embeddings=staged), db.transaction(con):
+            con.execute(db.query("insert_embeddings"), {"model": embedder.name})
         report.texts_embedded += chunk.height
         if progress:
             progress(report.texts_embedded, report.texts_needed)

@@ -204,9 +204,7 @@ def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch, options: IngestOptions
         return
     articles = pl.DataFrame(list(batch.articles.values()), schema=_ARTICLE_SCHEMA)
     quarantine = pl.DataFrame(list(batch.quarantine.values()), schema=_QUARANTINE_SCHEMA)
-    con.register("staged_articles", articles)
-    con.register("staged_quarantine", quarantine)
-    try:
+    with db.staged(con, staged_articles=articles, staged_quarantine=quarantine):
         new_ids = {r[0] for r in con.execute(db.query("new_article_ids")).fetchall()}
         new_quarantine = con.execute(
             "SELECT count(*) FROM staged_quarantine ANTI JOIN quarantine USING (quarantine_id)"
@@ -230,17 +228,11 @@ def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch, options: IngestOptions
                     "ingested_at": now,
                 }
             )
-        con.register("staged_source_files", pl.DataFrame(files, schema=_SOURCE_FILE_SCHEMA))
-        with db.transaction(con):
+        source_files = pl.DataFrame(files, schema=_SOURCE_FILE_SCHEMA)
+        with db.staged(con, staged_source_files=source_files), db.transaction(con):
             con.execute(db.query("insert_articles"))
             con.execute(db.query("insert_quarantine"))
             con.execute(db.query("upsert_source_file"))
-    finally:
-        for name in ("staged_articles", "staged_quarantine", "staged_source_files"):
-            try:
-                con.unregister(name)
-            except Exception:  # noqa: BLE001 - not registered when an earlier step failed
-                pass
     report.articles_new += len(new_ids)
     report.quarantined_new += new_quarantine
 

@@ -61,18 +61,6 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
 
 
-def _registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame):
-    class _Ctx:
-        def __enter__(self):
-            con.register(name, frame)
-            return frame
-
-        def __exit__(self, *exc):
-            con.unregister(name)
-
-    return _Ctx()
-
-
 def load_vectors(frame: pl.DataFrame, column: str = "embedding") -> np.ndarray:
     """An ``Array(Float32, d)`` polars column as a ``(n, d)`` float32 array."""
     if frame.height == 0:
@@ -139,12 +127,7 @@ def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder:
         ).fetchall()
     ]
     wanted_frame = pl.DataFrame(wanted, schema={"narrative_id": pl.String, "position": pl.Int32, "text": pl.String}, orient="row")
-    with (
-        _registered(con, "staged_examples", examples),
-        _registered(con, "staged_wanted", wanted_frame),
-        _registered(con, "staged_narratives", rows),
-        db.transaction(con),
-    ):
+    with db.staged(con, staged_examples=examples, staged_wanted=wanted_frame, staged_narratives=rows), db.transaction(con):
         db.run_script(con, "upsert_codebook_examples", {"model": embedder.name})
         db.run_script(con, "upsert_codebook_narratives", {"ids": ids})
         apply_decisions(con)
@@ -215,7 +198,7 @@ def assign_codebook(
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
     staged = pl.DataFrame(rows, schema=_ASSIGNMENT_SCHEMA)
     report.assignments = staged.height
-    with _registered(con, "staged_assignments", staged), db.transaction(con):
+    with db.staged(con, staged_assignments=staged), db.transaction(con):
         con.execute(db.query("delete_assignments"), {"start": start, "end": end, "method": "codebook"})
         con.execute(db.query("insert_assignments"))
         db.run_script(con, "refresh_narrative_sizes")
@@ -368,12 +351,7 @@ def discover_narratives(
                                              "evidence": pl.String, "stance": pl.String, "stance_cue": pl.String})
     staged_l = pl.DataFrame(lineage, schema={"run_at": pl.Datetime("us"), "event": pl.String, "narrative_id": pl.String,
                                              "related_narrative_id": pl.String, "overlap": pl.Float64, "members": pl.Int32})
-    with (
-        _registered(con, "staged_narratives", staged_n),
-        _registered(con, "staged_members", staged_m),
-        _registered(con, "staged_lineage", staged_l),
-        db.transaction(con),
-    ):
+    with db.staged(con, staged_narratives=staged_n, staged_members=staged_m, staged_lineage=staged_l), db.transaction(con):
         db.run_script(con, "replace_discovered", {"model": model, "now": now})
         apply_decisions(con)
         con.execute(

@@ -81,11 +81,7 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     frame = pl.DataFrame(rows, schema=_SCHEMA)
     report.paragraphs = frame.height
     report.distinct_texts = frame["text_hash"].n_unique() if frame.height else 0
-    con.register("staged_paragraphs", frame)
-    try:
-        with db.transaction(con):
-            con.execute(db.query("delete_paragraphs"), {"start": start, "end": end})
-            con.execute(db.query("insert_paragraphs"))
-    finally:
-        con.unregister("staged_paragraphs")
+    with db.staged(con, staged_paragraphs=frame), db.transaction(con):
+        con.execute(db.query("delete_paragraphs"), {"start": start, "end": end})
+        con.execute(db.query("insert_paragraphs"))
     return report

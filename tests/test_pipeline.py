@@ -1,6 +1,5 @@
 """End to end: the real CLI, real Dagster runs, the real model, a real DuckDB file."""
 
-import datetime as dt
 
 import duckdb
 import pytest

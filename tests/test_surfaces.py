@@ -8,7 +8,7 @@ from conftest import SAMPLE
 from narrative_tracker import charts
 from narrative_tracker.embed import embed_partitions
 from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import apply_codebook, assign_codebook, compute_alerts, discover_narratives
+from narrative_tracker.narratives import apply_codebook, assign_codebook, compute_alerts
 from narrative_tracker.paragraphs import build_paragraphs
 from narrative_tracker.search import SearchFilters, build_index, keyword_search, semantic_search
 
