@@ -86,3 +86,11 @@ def test_encodings_languages_duplicates_and_huge_files(con, tmp_path):
     assert con.execute("SELECT count(*) FROM quarantine WHERE reason = 'no main text'").fetchone()[0] == 1
     future = con.execute("SELECT published_date, date_source FROM articles WHERE body LIKE '%far future%'").fetchone()
     assert future == (None, "none")
+
+
+def test_column_mapping_is_never_sql(con, tmp_path):
+    (tmp_path / "a.csv").write_text("title,text\nA title,Some text of a row long enough.\n")
+    evil = "title'); DROP TABLE articles; --"
+    report = ingest_paths(con, [tmp_path], IngestOptions(text_column=evil))
+    assert report.quarantine_reasons == {"missing column": 1}
+    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # the table is still there
