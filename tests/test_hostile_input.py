@@ -89,8 +89,10 @@ def test_encodings_languages_duplicates_and_huge_files(con, tmp_path):
 
 
 def test_column_mapping_is_never_sql(con, tmp_path):
-    (tmp_path / "a.csv").write_text("title,text\nA title,Some text of a row long enough.\n")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.csv").write_text("title,text\nA title,Some text of a row long enough.\n")
     evil = "title'); DROP TABLE articles; --"
-    report = ingest_paths(con, [tmp_path], IngestOptions(text_column=evil))
+    report = ingest_paths(con, [folder], IngestOptions(text_column=evil))
     assert report.quarantine_reasons == {"missing column": 1}
     assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # the table is still there
