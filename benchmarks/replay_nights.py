@@ -11,7 +11,6 @@ end the same night is run again over unchanged input. Reports per-night timings,
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -19,13 +18,15 @@ import sys
 import tempfile
 import time
 import warnings
-from collections import defaultdict
 from pathlib import Path
 
 warnings.filterwarnings("ignore")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from corpus_days import DailyCorpus  # noqa: E402
 
 
 def main() -> int:
@@ -43,12 +44,7 @@ def main() -> int:
     from pipelines.definitions import defs, range_tags
 
     start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
-    with open(args.corpus, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames
-        by_day: dict[str, list[dict]] = defaultdict(list)
-        for row in reader:
-            by_day[row["date"]].append(row)
+    corpus = DailyCorpus(args.corpus)
 
     work = Path(tempfile.mkdtemp(prefix="replay-"))
     inbox, db_path = work / "inbox", work / "replay.duckdb"
@@ -59,13 +55,8 @@ def main() -> int:
     ingest_job, daily_job = defs.resolve_job_def("ingest_job"), defs.resolve_job_def("daily_job")
 
     def night(day: dt.date) -> dict:
-        path = inbox / f"{day}.csv"
-        rows = by_day.get(day.isoformat(), [])
-        if rows and not path.exists():
-            with open(path, "w", newline="", encoding="utf-8") as out:
-                writer = csv.DictWriter(out, fieldnames=header)
-                writer.writeheader()
-                writer.writerows(rows)
+        if not (inbox / f"{day}.csv").exists():
+            corpus.write_day(inbox, day, skip_empty=True)
         began = time.perf_counter()
         ingest = ingest_job.execute_in_process(
             run_config={"ops": {"ingest": {"config": {"paths": [str(inbox)], "text_column": args.text_column}}}, "resources": resources} | quiet,

@@ -13,7 +13,6 @@ paragraph or assignment, and a vector for every paragraph.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import os
@@ -23,11 +22,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from corpus_days import DailyCorpus  # noqa: E402
 
 
 def main() -> int:
@@ -44,11 +45,7 @@ def main() -> int:
     from narrative_tracker.formats import IngestOptions, read_file
 
     rng = random.Random(args.seed)
-    with open(args.corpus, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header, by_day = reader.fieldnames, defaultdict(list)
-        for row in reader:
-            by_day[row["date"]].append(row)
+    corpus = DailyCorpus(args.corpus)
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     inbox, db = work / "inbox", work / "soak.duckdb"
     inbox.mkdir()
@@ -57,10 +54,7 @@ def main() -> int:
     nights, kills, began = [], 0, time.perf_counter()
     for n in range(args.nights):
         day = dt.date.fromisoformat(args.start) + dt.timedelta(days=n)
-        with open(inbox / f"{day}.csv", "w", newline="", encoding="utf-8") as out:
-            writer = csv.DictWriter(out, fieldnames=header)
-            writer.writeheader()
-            writer.writerows(by_day.get(day.isoformat(), []))
+        corpus.write_day(inbox, day)
         if rng.random() < 0.4:
             kind = rng.choice(bad_kinds)
             path = inbox / f"{day}-bad-{kind}"

@@ -337,9 +337,16 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         print(f"\nAnalyse it (the published copy; runs never wait for it): duckdb -readonly {db_path}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
 
 
+def _missing_db(path: str) -> bool:
+    """True (after saying so) when there is no published database at ``path``."""
+    if Path(path).exists():
+        return False
+    print(f"narratives: no database at {path}; run `narratives run` first", file=sys.stderr)
+    return True
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
-    if not Path(args.db).exists():
-        print(f"narratives: no database at {args.db}; run `narratives run` first", file=sys.stderr)
+    if _missing_db(args.db):
         return 2
     _print_summary(args.db, None, None)
     return 0
@@ -487,8 +494,7 @@ def cmd_narrative(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from narrative_tracker.report import write_report
 
-    if not Path(args.db).exists():
-        print(f"narratives: no database at {args.db}; run `narratives run` first", file=sys.stderr)
+    if _missing_db(args.db):
         return 2
     day = dt.date.fromisoformat(args.day) if args.day else None
     path = write_report(args.db, args.out, day)
@@ -526,8 +532,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     import shutil
 
-    if not Path(args.db).exists():
-        print(f"narratives: no database at {args.db}", file=sys.stderr)
+    if _missing_db(args.db):
         return 2
     if args.statement is None:
         shell = shutil.which("duckdb") or str(Path(sys.executable).parent / "duckdb")

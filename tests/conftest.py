@@ -96,3 +96,22 @@ def tiny_codebook(tmp_path):
     path = tmp_path / "codebook.yaml"
     path.write_text(TINY_CODEBOOK)
     return load_codebook(path)
+
+
+def run_stages(con, paths, embedder, codebook=None):
+    """Ingest -> paragraphs -> embeddings (-> codebook detection) over every day, as one nightly run does."""
+    import datetime as dt
+
+    from narrative_tracker.embed import embed_partitions
+    from narrative_tracker.ingest import ingest_paths
+    from narrative_tracker.narratives import apply_codebook, assign_codebook
+    from narrative_tracker.paragraphs import build_paragraphs
+
+    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+    report = ingest_paths(con, paths)
+    build_paragraphs(con, *days)
+    embed_partitions(con, embedder, *days)
+    if codebook is not None:
+        apply_codebook(con, codebook, embedder)
+        assign_codebook(con, codebook, embedder.name, *days)
+    return report

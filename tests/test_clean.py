@@ -1,6 +1,11 @@
 import pytest
 
-from narrative_tracker.clean import BlockKind, classify_block, paragraphs_of, split_blocks
+from narrative_tracker.clean import (
+    BlockKind,
+    classify_block,
+    paragraphs_of,
+    split_blocks,
+)
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,6 @@ def test_partitions_include_today_for_undated_articles():
 
 def test_instance_config_turns_telemetry_off_and_serialises_writers():
     import yaml
-
     from conftest import REPO
 
     config = yaml.safe_load((REPO / ".dagster_home" / "dagster.yaml").read_text())

@@ -1,6 +1,11 @@
 import numpy as np
 
-from narrative_tracker.discover import HdbscanClusterer, auto_min_cluster_size, discover, label_terms
+from narrative_tracker.discover import (
+    HdbscanClusterer,
+    auto_min_cluster_size,
+    discover,
+    label_terms,
+)
 from narrative_tracker.evaluate import discovery_agreement, purity
 
 

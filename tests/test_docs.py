@@ -1,13 +1,10 @@
 """The README is part of the interface: every table and column is documented, and its SQL runs."""
 
-import datetime as dt
 import re
 
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, run_stages
+
 from narrative_tracker import db
-from narrative_tracker.embed import embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.paragraphs import build_paragraphs
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -32,19 +29,13 @@ def test_every_table_and_column_is_documented(con, hash_embedder):
 
 
 def test_readme_sql_examples_run(con, topic_embedder, tiny_codebook, tmp_path):
-    from narrative_tracker.narratives import apply_codebook, assign_codebook
 
     from narrative_tracker.narratives import compute_alerts
 
     (tmp_path / "empty.txt").write_bytes(b"")
     copied = next(p for p in (SAMPLE / "001_292fef5df0ced0be.txt").read_text().split("\n\n") if "Washington" in p)
     (tmp_path / "copy.txt").write_text(f"Jan 12, 2022\n\nA copy\n\n{copied}\n\nSource: Copycat Daily\n")
-    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
-    ingest_paths(con, [SAMPLE, tmp_path])
-    build_paragraphs(con, *days)
-    embed_partitions(con, topic_embedder, *days)
-    apply_codebook(con, tiny_codebook, topic_embedder)
-    assign_codebook(con, tiny_codebook, topic_embedder.name, *days)
+    run_stages(con, [SAMPLE, tmp_path], topic_embedder, tiny_codebook)
     compute_alerts(con)
     some_id = con.execute("SELECT paragraph_id FROM paragraphs LIMIT 1").fetchone()[0]
     blocks = re.findall(r"```sql\n(.*?)```", README, re.S)

@@ -1,6 +1,12 @@
 import pytest
 
-from narrative_tracker.evaluate import discovery_agreement, is_tune, load_labelled, prf_table, purity
+from narrative_tracker.evaluate import (
+    discovery_agreement,
+    is_tune,
+    load_labelled,
+    prf_table,
+    purity,
+)
 
 
 def test_prf_table_counts():

@@ -6,7 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 from narrative_tracker.formats import IngestOptions, read_file
-from narrative_tracker.formats.html import date_from_text, drop_title, html_to_paragraphs, parse, split_paragraphs
+from narrative_tracker.formats.html import (
+    date_from_text,
+    drop_title,
+    html_to_paragraphs,
+    parse,
+    split_paragraphs,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
 

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from conftest import SAMPLE
+
 from narrative_tracker.clean import paragraphs_of
 from narrative_tracker.formats import read_file
 

@@ -7,7 +7,11 @@ import pytest
 from narrative_tracker.discover import HdbscanClusterer
 from narrative_tracker.embed import embed_partitions
 from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import discover_narratives, match_clusters, record_decision
+from narrative_tracker.narratives import (
+    discover_narratives,
+    match_clusters,
+    record_decision,
+)
 from narrative_tracker.paragraphs import build_paragraphs
 
 DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))

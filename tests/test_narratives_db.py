@@ -3,10 +3,15 @@
 import datetime as dt
 
 import pytest
+from conftest import run_stages
 
 from narrative_tracker.embed import embed_partitions
 from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import apply_codebook, assign_codebook, discover_narratives
+from narrative_tracker.narratives import (
+    apply_codebook,
+    assign_codebook,
+    discover_narratives,
+)
 from narrative_tracker.paragraphs import build_paragraphs
 
 ALL = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
@@ -32,11 +37,7 @@ def loaded(con, tmp_path, topic_embedder, tiny_codebook):
     _article(root, "c.txt", "Jan 7, 2022", "Outlet Two", [
         "Again the west is behind the unrest, writes the columnist in his piece.",
     ])
-    ingest_paths(con, [root])
-    build_paragraphs(con, *ALL)
-    embed_partitions(con, topic_embedder, *ALL)
-    apply_codebook(con, tiny_codebook, topic_embedder)
-    assign_codebook(con, tiny_codebook, topic_embedder.name, *ALL)
+    run_stages(con, [root], topic_embedder, tiny_codebook)
     return con
 
 
@@ -138,11 +139,7 @@ def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
         extra = ["The west is meddling again, one columnist wrote."] if day == 5 else []
         _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."] + extra)
     _article(root, "spike.txt", "Jan 21, 2022", "Outlet", [f"The west organised the riots, claim number {i}." for i in range(4)])
-    ingest_paths(con, [root])
-    build_paragraphs(con, *ALL)
-    embed_partitions(con, topic_embedder, *ALL)
-    apply_codebook(con, tiny_codebook, topic_embedder)
-    assign_codebook(con, tiny_codebook, topic_embedder.name, *ALL)
+    run_stages(con, [root], topic_embedder, tiny_codebook)
     assert compute_alerts(con) >= 1
     spike = con.execute("SELECT day, narrative_id, paragraphs, round(share, 2) FROM alerts WHERE kind = 'spike'").fetchall()
     assert spike == [(dt.date(2022, 1, 21), "foreign_hand", 4, 1.0)]
@@ -158,10 +155,6 @@ def test_first_appearance_is_emerging_not_a_spike(con, tmp_path, topic_embedder,
     for day in range(1, 11):
         _article(root, f"q{day}.txt", f"Jan {day}, 2022", "Outlet", [f"Fuel prices went up again on day {day}, drivers said."])
     _article(root, "new.txt", "Jan 11, 2022", "Outlet", [f"The west organised the riots, claim number {i}." for i in range(3)])
-    ingest_paths(con, [root])
-    build_paragraphs(con, *ALL)
-    embed_partitions(con, topic_embedder, *ALL)
-    apply_codebook(con, tiny_codebook, topic_embedder)
-    assign_codebook(con, tiny_codebook, topic_embedder.name, *ALL)
+    run_stages(con, [root], topic_embedder, tiny_codebook)
     compute_alerts(con)
     assert con.execute("SELECT day, narrative_id, kind FROM alerts").fetchall() == [(dt.date(2022, 1, 11), "foreign_hand", "emerging")]

@@ -1,30 +1,19 @@
 """The notebook runs top to bottom against a real database (so it never rots)."""
 
-import datetime as dt
 
 import nbformat
+from conftest import REPO, SAMPLE, run_stages
 from nbclient import NotebookClient
-
-from conftest import REPO, SAMPLE
-from narrative_tracker.embed import embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import apply_codebook, assign_codebook
-from narrative_tracker.paragraphs import build_paragraphs
 
 
 def test_explore_notebook_executes(tmp_path, monkeypatch, topic_embedder, tiny_codebook):
     from narrative_tracker import db
 
     path = tmp_path / "nb.duckdb"
-    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
     with db.connection(path) as con:
         (tmp_path / "bad").mkdir()
         (tmp_path / "bad" / "empty.txt").write_bytes(b"")
-        ingest_paths(con, [SAMPLE, tmp_path / "bad"])
-        build_paragraphs(con, *days)
-        embed_partitions(con, topic_embedder, *days)
-        apply_codebook(con, tiny_codebook, topic_embedder)
-        assign_codebook(con, tiny_codebook, topic_embedder.name, *days)
+        run_stages(con, [SAMPLE, tmp_path / "bad"], topic_embedder, tiny_codebook)
     db.publish(path)
     monkeypatch.setenv("NARRATIVES_DB", str(path))
     notebook = nbformat.read(REPO / "notebooks" / "explore.ipynb", as_version=4)

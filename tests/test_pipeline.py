@@ -3,8 +3,8 @@
 
 import duckdb
 import pytest
-
 from conftest import FIXTURES, SAMPLE
+
 from pipelines.cli import main
 
 pytestmark = pytest.mark.slow

@@ -1,13 +1,18 @@
 """SemEval-2025 Task 10 import, metric, cross-validation mechanics and document-level evaluation."""
 
-import datetime as dt
 
 import pytest
 import yaml
+from conftest import SHARED, HashEmbedder, run_stages
 
-from conftest import SHARED, HashEmbedder
 from narrative_tracker.codebook import load_codebook
-from narrative_tracker.semeval import OTHER, codebook_from_semeval, cross_validate, load_semeval, samples_f1
+from narrative_tracker.semeval import (
+    OTHER,
+    codebook_from_semeval,
+    cross_validate,
+    load_semeval,
+    samples_f1,
+)
 
 SEMEVAL = SHARED / "benchmarks" / "semeval2025-task10-en"
 
@@ -54,11 +59,7 @@ def test_cross_validation_mechanics_with_a_fake_embedder(data):
 
 
 def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_path, topic_embedder, tiny_codebook):
-    from narrative_tracker.embed import embed_partitions
     from narrative_tracker.evaluate import evaluate_documents
-    from narrative_tracker.ingest import ingest_paths
-    from narrative_tracker.narratives import apply_codebook, assign_codebook
-    from narrative_tracker.paragraphs import build_paragraphs
 
     docs = tmp_path / "documents"
     docs.mkdir()
@@ -67,12 +68,7 @@ def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_pat
     (docs / "d3.txt").write_text("Title three\n\nThe CSTO deployment was right and lawful, officials insisted.\n")
     labels = tmp_path / "labels.tsv"
     labels.write_text("d1.txt\tForeign hand\nd2.txt\tOther\nd3.txt\tforeign_hand;csto_justification\n")
-    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
-    ingest_paths(con, [docs])
-    build_paragraphs(con, *days)
-    embed_partitions(con, topic_embedder, *days)
-    apply_codebook(con, tiny_codebook, topic_embedder)
-    assign_codebook(con, tiny_codebook, topic_embedder.name, *days)
+    run_stages(con, [docs], topic_embedder, tiny_codebook)
     result = evaluate_documents(con, labels)
     assert result["documents"] == 3 and result["documents_in_database"] == 3
     # d1 exact (by label), d2 exact (Other), d3 half right (csto found by id, foreign_hand missed)

@@ -3,14 +3,16 @@
 import datetime as dt
 
 import pytest
+from conftest import SAMPLE, run_stages
 
-from conftest import SAMPLE
 from narrative_tracker import charts
-from narrative_tracker.embed import embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import apply_codebook, assign_codebook, compute_alerts
-from narrative_tracker.paragraphs import build_paragraphs
-from narrative_tracker.search import SearchFilters, build_index, keyword_search, semantic_search
+from narrative_tracker.narratives import compute_alerts
+from narrative_tracker.search import (
+    SearchFilters,
+    build_index,
+    keyword_search,
+    semantic_search,
+)
 
 DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 
@@ -21,11 +23,7 @@ def sample_db(tmp_path, topic_embedder, tiny_codebook):
 
     path = tmp_path / "s.duckdb"
     with db.connection(path) as con:
-        ingest_paths(con, [SAMPLE])
-        build_paragraphs(con, *DAYS)
-        embed_partitions(con, topic_embedder, *DAYS)
-        apply_codebook(con, tiny_codebook, topic_embedder)
-        assign_codebook(con, tiny_codebook, topic_embedder.name, *DAYS)
+        run_stages(con, [SAMPLE], topic_embedder, tiny_codebook)
         compute_alerts(con)
         build_index(con)
     db.publish(path)
