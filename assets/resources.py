@@ -30,15 +30,17 @@ class EmbeddingModel(dg.ConfigurableResource):
 
     model_path: str = Field(default="", description="Local sentence-transformers folder; empty for the bundled all-MiniLM-L6-v2.")
     device: str = Field(default="cpu", description="torch device: cpu, cuda, ...")
-    batch_size: int = Field(default=64, description="Texts per forward pass.")
+    batch_size: int = Field(default=32, description="Texts per forward pass.")
+    precision: str = Field(default="auto", description="auto (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), bf16 or fp32.")
 
     def get_embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(self.model_path or None, device=self.device, batch_size=self.batch_size)
+        return SentenceTransformerEmbedder(self.model_path or None, device=self.device, batch_size=self.batch_size, precision=self.precision)
 
 
 def default_resources() -> dict:
     """Resources as configured by the environment (``NARRATIVES_DB``, ``NARRATIVES_MODEL``)."""
     return {
         "db": NarrativeDB(path=os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")),
-        "embedding_model": EmbeddingModel(model_path=os.environ.get("NARRATIVES_MODEL", "")),
+        "embedding_model": EmbeddingModel(model_path=os.environ.get("NARRATIVES_MODEL", ""),
+                                          precision=os.environ.get("NARRATIVES_PRECISION", "auto")),
     }

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
     run.add_argument("--model", default="", metavar="PATH",
                      help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+                     help="embedding precision: auto = bf16 where the CPU has AMX / AVX-512 BF16 units, else fp32")
     run.add_argument("--codebook", default="", metavar="PATH",
                      help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or codebook/narratives.yaml)")
     run.add_argument("--all-days", action="store_true",
@@ -177,7 +179,7 @@ def _run_config(args: argparse.Namespace, log_level: str) -> dict:
         "ops": {"ingest": {"config": ingest}, "codebook": codebook, "codebook_assignments": codebook},
         "resources": {
             "db": {"config": {"path": args.db}},
-            "embedding_model": {"config": {"model_path": args.model}},
+            "embedding_model": {"config": {"model_path": args.model, "precision": args.precision}},
         },
         "loggers": {"console": {"config": {"log_level": log_level}}},
     }
