@@ -75,3 +75,32 @@ def test_auto_min_cluster_size_grows_slowly():
     assert 8 <= auto_min_cluster_size(2_000) <= 12
     assert auto_min_cluster_size(50_000) == 17
     assert auto_min_cluster_size(10_000_000) == 30
+
+
+class _Identity:
+    """No reduction: enough for well-separated test blobs, and fast."""
+
+    def fit_transform(self, vectors):
+        return vectors
+
+
+def test_above_max_cluster_points_a_sample_is_clustered_and_the_rest_assigned_to_centroids():
+    vectors, truth = _blobs(400, 4, spread=0.04, seed=3)
+    rng = np.random.default_rng(9)
+    background = rng.standard_normal((200, vectors.shape[1])).astype(np.float32)
+    vectors = np.concatenate([vectors, background / np.linalg.norm(background, axis=1, keepdims=True)])
+    truth = np.concatenate([truth, np.full(200, -1)])
+    texts = [f"{TOPICS[t % 3]} item {i}" if t >= 0 else f"unrelated chatter {i}" for i, t in enumerate(truth)]
+    clusterer = HdbscanClusterer(min_cluster_size=10)
+    sampled = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer, max_cluster_points=300)
+    full = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer)
+    # the four largest clusters are the four blobs, each almost whole; what is left over is small
+    for cluster in sampled.clusters[:4]:
+        blob = np.bincount(truth[cluster.members] + 1).argmax() - 1
+        assert blob >= 0 and (truth[cluster.members] == blob).sum() >= 0.95 * 400
+    assert sorted(np.bincount(truth[c.members] + 1).argmax() for c in sampled.clusters[:4]) == [1, 2, 3, 4]
+    assert sum(c.members.size for c in sampled.clusters[4:]) < 50
+    assert discovery_agreement(sampled.labels.tolist(), full.labels.tolist())["nmi_clustered"] > 0.9
+    # seeded: the same input gives the same labels
+    again = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer, max_cluster_points=300)
+    assert np.array_equal(again.labels, sampled.labels)
