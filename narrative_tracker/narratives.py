@@ -202,6 +202,7 @@ def assign_codebook(
         con.execute(db.query("delete_assignments"), {"start": start, "end": end, "method": "codebook"})
         con.execute(db.query("insert_assignments"))
         db.run_script(con, "refresh_narrative_sizes")
+        db.refresh_daily_counts(con, start, end)
     return report
 
 
@@ -403,6 +404,7 @@ def apply_decisions(con: duckdb.DuckDBPyConnection) -> None:
     """Apply every recorded decision (latest per narrative and action wins) to narratives / assignments."""
     db.run_script(con, "apply_decisions")
     db.run_script(con, "refresh_narrative_sizes")
+    db.refresh_daily_counts(con)
 
 
 # --------------------------------------------------------------------------------------------- alerts

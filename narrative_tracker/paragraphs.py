@@ -84,4 +84,5 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     with db.staged(con, staged_paragraphs=frame), db.transaction(con):
         con.execute(db.query("delete_paragraphs"), {"start": start, "end": end})
         con.execute(db.query("insert_paragraphs"))
+        db.refresh_daily_counts(con, start, end)
     return report

@@ -111,3 +111,33 @@ def test_a_new_cluster_never_takes_an_id_already_used(two_topics, topic_embedder
     assert report.events == {"new": 2, "retired": 2}
     ids = [r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered'").fetchall()]
     assert len(set(ids)) == 2 and not set(ids) & old_ids
+
+
+_RECOUNT = """
+    SELECT pn.partition_date, pn.narrative_id, count(DISTINCT pn.paragraph_id), count(DISTINCT p.article_id)
+    FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) GROUP BY ALL ORDER BY ALL"""
+_STORED = "SELECT day, narrative_id, paragraphs, articles FROM narrative_daily_counts ORDER BY ALL"
+
+
+def test_daily_counts_follow_every_change_to_the_assignments(two_topics, topic_embedder):
+    con, root = two_topics
+    assert con.execute(_STORED).fetchall() == con.execute(_RECOUNT).fetchall() != []
+    a, b = (r[0] for r in con.execute("SELECT narrative_id FROM narratives WHERE origin = 'discovered' ORDER BY 1").fetchall())
+    record_decision(con, a, "merge", b)  # a decision changes every day at once
+    assert con.execute(_STORED).fetchall() == con.execute(_RECOUNT).fetchall()
+    assert {r[1] for r in con.execute(_STORED).fetchall()} == {b}
+    _add(con, root, topic_embedder, "2022-01-06", [t.replace("number", "no.") for t in FUEL])  # a new day
+    _discover(con, topic_embedder)
+    assert con.execute(_STORED).fetchall() == con.execute(_RECOUNT).fetchall()
+    days = dict(con.execute("SELECT day, paragraphs FROM daily_paragraph_counts").fetchall())
+    assert days == dict(con.execute("SELECT partition_date, count(*) FROM paragraphs GROUP BY ALL").fetchall())
+
+
+def test_a_database_from_before_the_count_tables_gets_them_filled_on_open(two_topics, tmp_path):
+    from narrative_tracker import db
+
+    con, _ = two_topics
+    expected = con.execute(_STORED).fetchall()
+    con.execute("DELETE FROM narrative_daily_counts; DELETE FROM daily_paragraph_counts")
+    db.apply_schema(con)  # what opening an older file for writing does
+    assert con.execute(_STORED).fetchall() == expected != []

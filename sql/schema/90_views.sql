@@ -1,30 +1,21 @@
--- Trend views: plain SQL over paragraph_narratives, recomputed on every query.
+-- Trend views: plain SQL over paragraph_narratives, recomputed on every query; narrative_daily reads the
+-- per-day counts the pipeline keeps in narrative_daily_counts / daily_paragraph_counts (65_daily_counts.sql).
 -- `paragraphs` counts every mention; `asserted` only paragraphs that push the narrative in their own voice.
 
 -- narrative_daily: one row per calendar day (first to last day with paragraphs) and narrative.
 CREATE OR REPLACE VIEW narrative_daily AS
 WITH bounds AS (
-    SELECT min(partition_date) AS first_day, max(partition_date) AS last_day FROM paragraphs
+    SELECT min(day) AS first_day, max(day) AS last_day FROM daily_paragraph_counts
 ),
 days AS (
     SELECT CAST(unnest(range(first_day, last_day + INTERVAL 1 DAY, INTERVAL 1 DAY)) AS DATE) AS day
     FROM bounds WHERE first_day IS NOT NULL
 ),
 totals AS (
-    SELECT partition_date AS day, count(*) AS day_paragraphs FROM paragraphs GROUP BY ALL
+    SELECT day, paragraphs AS day_paragraphs FROM daily_paragraph_counts
 ),
 counts AS (
-    SELECT pn.partition_date AS day, pn.narrative_id,
-           count(DISTINCT pn.paragraph_id) AS paragraphs,
-           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
-           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'reports') AS reported,
-           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'refutes') AS refuted,
-           count(DISTINCT p.article_id) AS articles,
-           count(DISTINCT a.outlet) AS outlets
-    FROM paragraph_narratives AS pn
-    JOIN paragraphs AS p USING (paragraph_id)
-    JOIN articles AS a USING (article_id)
-    GROUP BY ALL
+    SELECT * FROM narrative_daily_counts
 ),
 grid AS (
     SELECT d.day, n.narrative_id, n.label, n.origin FROM days AS d CROSS JOIN narratives AS n
