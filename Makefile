@@ -8,11 +8,12 @@ export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 DB ?= data/narratives.duckdb
 
-.PHONY: install demo test dev clean help
+.PHONY: install demo test bench dev clean help
 
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
 	@echo "make test   - set up .venv and run the test suite"
+	@echo "make bench  - run benchmarks/ (about 15 min); writes benchmarks/results.json and results.md"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
 # torch first and pinned: here it resolves to the local CPU wheel; unpinned it would pull a CUDA build.
@@ -31,6 +32,9 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
