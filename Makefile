@@ -13,7 +13,7 @@ DB ?= data/narratives.duckdb
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
 	@echo "make test   - set up .venv and run the test suite"
-	@echo "make bench  - run benchmarks/ (about 15 min); writes benchmarks/results.json and results.md"
+	@echo "make bench  - run benchmarks/ (about 8 min); writes benchmarks/results.json and results.md"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
 # torch first and pinned: here it resolves to the local CPU wheel; unpinned it would pull a CUDA build.

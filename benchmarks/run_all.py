@@ -3,7 +3,7 @@
 Figures are measured here and now, never copied: each ratio is against a baseline measured in the same run.
 Targets are reported next to the figures (``met`` true/false) and never asserted.
 
-    python benchmarks/run_all.py            # everything (about 15 minutes on 2 cores)
+    python benchmarks/run_all.py            # everything (about 8 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # smaller sizes, for a smoke run (about 3 minutes)
 """
 

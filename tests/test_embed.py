@@ -52,3 +52,28 @@ def test_real_model_is_offline_normalised_and_meaningful():
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert vectors[0] @ vectors[1] > 0.6 > 0.2 > vectors[0] @ vectors[2]
+
+
+def test_precision_choices():
+    from narrative_tracker.embed import cpu_has_bf16, resolve_precision
+
+    assert resolve_precision("fp32", "cpu") == "fp32"
+    assert resolve_precision("bf16", "cpu") == "bf16"
+    assert resolve_precision("auto", "cuda:0") == "bf16"
+    assert resolve_precision("auto", "cpu") == ("bf16" if cpu_has_bf16() else "fp32")
+    with pytest.raises(ValueError, match="precision must be one of"):
+        resolve_precision("int4", "cpu")
+
+
+def test_bf16_vectors_are_unit_float32_and_match_fp32():
+    texts = [
+        "Foreign powers organised the riots in Almaty to topple the government.",
+        "The CSTO peacekeepers left Kazakhstan after the mission was completed.",
+        "Fuel prices doubled overnight in the western regions.",
+        "Short.",
+    ]
+    fast = SentenceTransformerEmbedder(precision="bf16").encode(texts)
+    exact = SentenceTransformerEmbedder(precision="fp32").encode(texts)
+    assert fast.dtype == np.float32 and fast.shape == exact.shape == (4, 384)
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1, atol=1e-5)  # the every_paragraph_embedded check needs 1e-3
+    assert (fast * exact).sum(axis=1).min() > 0.99

@@ -1,0 +1,34 @@
+"""The benchmark scripts run (on tiny sizes) and measure the real code paths; speed itself is never asserted."""
+
+import sys
+
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def test_daily_view_benchmark_builds_a_consistent_database(tmp_path):
+    import daily_view
+
+    from narrative_tracker import db
+
+    built = daily_view.build(tmp_path / "d.duckdb", 20_000, db.refresh_daily_counts)
+    assert (built["rows"], built["paragraphs"], built["articles"]) == (20_000, 16_000, 2_000)
+    with db.connection(tmp_path / "d.duckdb", read_only=True) as con:
+        assert con.execute("SELECT sum(paragraphs) FROM narrative_daily").fetchone()[0] == con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT paragraph_id, narrative_id FROM paragraph_narratives)").fetchone()[0]
+    assert set(daily_view.time_queries(tmp_path / "d.duckdb", repeat=1)) == set(daily_view.QUERIES)
+
+
+def test_discovery_benchmark_data_has_the_narratives_it_claims():
+    import discovery_scale
+    import numpy as np
+
+    vectors, texts, truth = discovery_scale.synthetic(3_000, 5)
+    assert vectors.shape == (3_000, 384) and len(texts) == 3_000
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert 0.2 < (truth < 0).mean() < 0.4
+    same = truth[:-1] == truth[1:]
+    pair = (vectors[:-1] * vectors[1:]).sum(axis=1)
+    # paragraphs of one narrative are paraphrase-close; background ones are not
+    assert pair[same & (truth[:-1] >= 0)].mean() > 0.3 > pair[truth[:-1] < 0].mean()
