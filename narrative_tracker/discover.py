@@ -201,12 +201,14 @@ def _sample_and_assign(vectors: np.ndarray, reducer: Reducer, clusterer: Cluster
         centroids = np.stack([_unit(vectors[sample[sample_labels == c]].mean(axis=0)) for c in found])
         floors = _admission_floors(vectors[sample], sample_labels, found, centroids)
         remap = np.full(max(found) + 1, -1, np.int64)
-        remap[found] = np.arange(len(found)) + next_label
-        if known.shape[0]:  # the fringe of a cluster found before is not a new narrative
-            closest = centroids @ known.T
-            for i, c in enumerate(found):
-                if closest[i].max() >= MERGE_COSINE:
-                    remap[c] = int(closest[i].argmax())
+        closest = centroids @ known.T if known.shape[0] else np.zeros((len(found), 0), np.float32)
+        fresh = np.ones(len(found), bool)
+        for i, c in enumerate(found):
+            if closest.shape[1] and closest[i].max() >= MERGE_COSINE:  # the fringe of a cluster found before
+                remap[c] = int(closest[i].argmax())
+                fresh[i] = False
+            else:
+                remap[c] = next_label + int(fresh[:i].sum())
         hit = sample_labels >= 0
         labels[sample[hit]] = remap[sample_labels[hit]]
         left = []
@@ -217,8 +219,7 @@ def _sample_and_assign(vectors: np.ndarray, reducer: Reducer, clusterer: Cluster
             ok = sims[np.arange(chunk.size), best] >= floors[best]
             labels[chunk[ok]] = remap[np.asarray(found)[best[ok]]]
             left.append(chunk[~ok])
-        fresh = remap[found] >= next_label
-        known = np.concatenate([known, centroids[fresh]])
+        known = np.concatenate([known, centroids[fresh]])  # row i is the centroid of label i
         next_label += int(fresh.sum())
         remaining = np.concatenate(left) if left else np.zeros(0, np.int64)
     return labels

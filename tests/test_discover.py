@@ -104,3 +104,14 @@ def test_above_max_cluster_points_a_sample_is_clustered_and_the_rest_assigned_to
     # seeded: the same input gives the same labels
     again = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer, max_cluster_points=300)
     assert np.array_equal(again.labels, sampled.labels)
+
+
+def test_labels_stay_consecutive_over_several_residual_rounds():
+    vectors, truth = _blobs(300, 6, spread=0.04, seed=5)
+    texts = [f"{TOPICS[t % 3]} item {i}" for i, t in enumerate(truth)]
+    result = discover(vectors, texts, reducer=_Identity(), clusterer=HdbscanClusterer(min_cluster_size=10),
+                      max_cluster_points=200, rounds=4)
+    used = sorted(set(result.labels[result.labels >= 0].tolist()))
+    assert used == list(range(len(used)))  # no gaps: label i is the i-th centroid kept
+    for cluster in result.clusters[:6]:
+        assert np.bincount(truth[cluster.members]).max() == cluster.members.size  # each cluster is one blob
