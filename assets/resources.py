@@ -11,7 +11,7 @@ import duckdb
 from pydantic import Field
 
 from narrative_tracker import db
-from narrative_tracker.embed import SentenceTransformerEmbedder
+from narrative_tracker.embed import Embedder, make_embedder
 
 
 class NarrativeDB(dg.ConfigurableResource):
@@ -26,15 +26,17 @@ class NarrativeDB(dg.ConfigurableResource):
 
 
 class EmbeddingModel(dg.ConfigurableResource):
-    """A sentence-transformers model from local disk. Empty ``model_path`` = bundled all-MiniLM-L6-v2."""
+    """The embedding model: a name (``all-MiniLM-L6-v2``, ``use-multilingual-v3``) or a local sentence-transformers folder.
 
-    model_path: str = Field(default="", description="Local sentence-transformers folder; empty for the bundled all-MiniLM-L6-v2.")
+    Empty = the bundled all-MiniLM-L6-v2."""
+
+    model_path: str = Field(default="", description="Model name (all-MiniLM-L6-v2, use-multilingual-v3) or a local sentence-transformers folder; empty for all-MiniLM-L6-v2.")
     device: str = Field(default="cpu", description="torch device: cpu, cuda, ...")
     batch_size: int = Field(default=32, description="Texts per forward pass.")
     precision: str = Field(default="auto", description="auto (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), bf16 or fp32.")
 
-    def get_embedder(self) -> SentenceTransformerEmbedder:
-        return SentenceTransformerEmbedder(self.model_path or None, device=self.device, batch_size=self.batch_size, precision=self.precision)
+    def get_embedder(self) -> Embedder:
+        return make_embedder(self.model_path, device=self.device, batch_size=self.batch_size, precision=self.precision)
 
 
 def default_resources() -> dict:

@@ -25,6 +25,9 @@ import polars as pl
 from narrative_tracker import db
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
+MULTILINGUAL_MODEL_NAME = "use-multilingual-v3"
+# Models selectable by name (``--model NAME`` / NARRATIVES_MODEL); anything else is a local model folder.
+MODEL_NAMES = (DEFAULT_MODEL_NAME, MULTILINGUAL_MODEL_NAME)
 CHUNK = 2048  # texts per write transaction
 
 
@@ -108,7 +111,8 @@ class SentenceTransformerEmbedder:
             if not Path(model_path).is_dir():
                 raise FileNotFoundError(
                     f"embedding model folder not found: {model_path!r}. Models are never downloaded at run time: "
-                    "point model_path at a local sentence-transformers folder, or leave it empty for the bundled all-MiniLM-L6-v2."
+                    "point model_path at a local sentence-transformers folder, name a bundled model "
+                    f"({', '.join(MODEL_NAMES)}), or leave it empty for all-MiniLM-L6-v2."
                 )
             self.path = str(Path(model_path).resolve())
             self.name = name or self.path
@@ -139,6 +143,22 @@ class SentenceTransformerEmbedder:
         # normalised in float32: a bf16 norm is only good to ~1e-2
         vectors = vectors.float().cpu().numpy()
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def make_embedder(model: str | None = None, device: str = "cpu", batch_size: int = 32, precision: str = "auto") -> Embedder:
+    """The embedder a setting names: empty or ``all-MiniLM-L6-v2`` = the bundled MiniLM (English);
+    ``use-multilingual-v3`` = Google USE-multilingual v3 (16 languages, one vector space across them);
+    anything else = a local sentence-transformers folder. ``precision``/``batch_size`` apply to MiniLM/folders."""
+    model = (model or "").strip()
+    if model in ("", DEFAULT_MODEL_NAME):
+        return SentenceTransformerEmbedder(None, device=device, batch_size=batch_size, precision=precision)
+    if model == MULTILINGUAL_MODEL_NAME:
+        if device != "cpu":
+            raise ValueError(f"{MULTILINGUAL_MODEL_NAME} runs on the CPU only (numpy); got device {device!r}")
+        from narrative_tracker.embed_multilingual import UseMultilingualEmbedder
+
+        return UseMultilingualEmbedder()
+    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size, precision=precision)
 
 
 @dataclass

@@ -41,8 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="file or directory to ingest; repeat for several (default: the bundled sample corpus data/sample)")
     run.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH",
                      help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
-    run.add_argument("--model", default="", metavar="PATH",
-                     help="local sentence-transformers model folder (default: the bundled all-MiniLM-L6-v2)")
+    run.add_argument("--model", default="", metavar="NAME|PATH",
+                     help="embedding model: all-MiniLM-L6-v2 (default, English), use-multilingual-v3 (16 languages, "
+                          "English codebook matches Russian text) or a local sentence-transformers folder")
     run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
                      help="embedding precision: auto = bf16 where the CPU has AMX / AVX-512 BF16 units, else fp32")
     run.add_argument("--codebook", default="", metavar="PATH",
@@ -73,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--labelled", default="", metavar="CSV",
                           help="labelled paragraphs (default: tests/labelled/paragraphs.csv)")
     evaluate.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML (default: the bundled one)")
-    evaluate.add_argument("--model", default="", metavar="PATH", help="local sentence-transformers model folder")
+    evaluate.add_argument("--model", default="", metavar="NAME|PATH",
+                          help="embedding model: all-MiniLM-L6-v2 (default), use-multilingual-v3 or a local folder")
     evaluate.add_argument("--tune", action="store_true", help="also run the grid search and print the chosen settings")
     evaluate.add_argument("--discovery-db", default="", metavar="PATH",
                           help="also measure agreement (purity, NMI) of the discovered narratives in this database "
@@ -144,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
     search.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="results per search (default 10)")
-    search.add_argument("--model", default="", metavar="PATH", help="the model the database was embedded with (default bundled)")
+    search.add_argument("--model", default="", metavar="NAME|PATH", help="the model the database was embedded with (default all-MiniLM-L6-v2)")
     search.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     sql = sub.add_parser("sql", help="run SQL on the database read-only (or open the duckdb shell)",
@@ -358,7 +360,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.embed import make_embedder
     from narrative_tracker.evaluate import (
         DEFAULT_LABELLED,
         calibration_table,
@@ -368,7 +370,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
 
     codebook = load_codebook(args.codebook or None)
-    embedder = SentenceTransformerEmbedder(args.model or None)
+    embedder = make_embedder(args.model)
     labelled = args.labelled or DEFAULT_LABELLED
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name,
               "parts": evaluate_paragraphs(codebook, embedder, labelled)}
@@ -520,9 +522,9 @@ def cmd_search(args: argparse.Namespace) -> int:
                 if args.mode == "keyword":
                     return 2
         if args.mode in ("both", "semantic"):
-            from narrative_tracker.embed import SentenceTransformerEmbedder
+            from narrative_tracker.embed import make_embedder
 
-            results.append(("semantic (cosine)", semantic_search(con, SentenceTransformerEmbedder(args.model or None), args.query, filters)))
+            results.append(("semantic (cosine)", semantic_search(con, make_embedder(args.model), args.query, filters)))
     for title, frame in results:
         print(f"\n{title}: {frame.height} results")
         for row in frame.iter_rows(named=True):
