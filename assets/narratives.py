@@ -80,15 +80,15 @@ def codebook_assignments(context: dg.AssetExecutionContext, config: CodebookConf
     deps=["codebook_assignments"],
     pool=DUCKDB_POOL,
     group_name="narratives",
-    description="New narratives: clusters of the paragraphs no codebook narrative claimed (UMAP + HDBSCAN, c-TF-IDF labels).",
+    description="New narratives: clusters of the paragraphs no codebook narrative claimed (UMAP + HDBSCAN), each labelled by its most central member sentence (the claim) and distinctive terms.",
 )
 def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
-    model = embedding_model.get_embedder().name
+    embedder = embedding_model.get_embedder()
     with db.connect() as con:
-        report = discover_narratives(con, model)
+        report = discover_narratives(con, embedder.name, embedder=embedder)
         table = con.execute(
-            "SELECT n.narrative_id, n.label, n.paragraphs, n.description AS central_paragraph FROM narratives n "
-            "WHERE origin = 'discovered' ORDER BY paragraphs DESC LIMIT 15"
+            "SELECT n.label AS claim, array_to_string(n.terms, ', ') AS terms, n.paragraphs, n.narrative_id FROM narratives n "
+            "WHERE origin = 'discovered' ORDER BY paragraphs DESC, narrative_id LIMIT 15"
         ).pl()
     return dg.MaterializeResult(
         metadata={

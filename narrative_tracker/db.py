@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 DEFAULT_DB_PATH = Path("data/narratives.duckdb")
 
 
@@ -189,6 +189,7 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
             _add_missing_columns(con, ddl)
         else:
             con.execute(ddl)
+    run_script(con, "migrate_schema")
     _backfill_daily_counts(con)
     con.execute(
         "INSERT INTO pipeline_meta VALUES ('schema_version', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -7,10 +7,10 @@ Swappable parts, BERTopic-style:
   memory and time stay bounded on 100,000+ paragraphs.
 * ``Clusterer``: ``fit_predict(Z (n, r)) -> labels (n,)`` ints, ``-1`` = noise — default
   ``HdbscanClusterer`` (scikit-learn's HDBSCAN; noise stays unassigned).
-* ``label_terms``: c-TF-IDF (class-based TF-IDF as in BERTopic: a cluster's term frequencies times
-  ``log(1 + mean words per cluster / term frequency over all clusters)``) over unigrams and bigrams.
-  Written here in a few lines on top of scikit-learn's ``CountVectorizer`` rather than pulling in
-  BERTopic and its plotting stack for one formula.
+* labels (``narrative_tracker.claims``): each cluster's *claim label* is its most central member sentence;
+  its terms are c-TF-IDF candidates (class-based TF-IDF as in BERTopic, without stop words or stop-phrases)
+  re-ranked KeyBERT-style by maximal marginal relevance. Written on top of scikit-learn's ``CountVectorizer``
+  rather than pulling in BERTopic and its plotting stack for one formula.
 
 Scale: above ``max_cluster_points`` (50,000) paragraphs, ``discover`` clusters a seeded sample, assigns
 every other paragraph to its nearest cluster centroid (cosine, in the full embedding space) when it is at
@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+
+from narrative_tracker.claims import CLAIM_MEMBERS, Embed, claim_label, distinctive_terms
 
 SEED = 42
 MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest to centroids
@@ -104,37 +106,8 @@ class HdbscanClusterer:
 
 
 def label_terms(texts: Sequence[str], labels: np.ndarray, top_n: int = 5) -> dict[int, list[str]]:
-    """The ``top_n`` most distinctive terms of each cluster (c-TF-IDF); noise (-1) is ignored."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    clusters = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
-    if not clusters:
-        return {}
-    docs = [" ".join(t for t, l in zip(texts, labels) if l == c) for c in clusters]
-    vectorizer = CountVectorizer(stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[^\W\d_][\w'’-]+\b", min_df=1)
-    try:
-        counts = vectorizer.fit_transform(docs).astype(np.float64)
-    except ValueError:  # only stop words
-        return {c: [] for c in clusters}
-    tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
-    avg_words = counts.sum() / len(clusters)
-    idf = np.log1p(avg_words / np.asarray(counts.sum(axis=0)).ravel())
-    weights = tf.multiply(idf).tocsr()
-    vocab = np.array(vectorizer.get_feature_names_out())
-    out: dict[int, list[str]] = {}
-    for row, c in enumerate(clusters):
-        w = weights.getrow(row).toarray().ravel()
-        order = np.argsort(-w, kind="stable")
-        terms: list[str] = []
-        for idx in order:
-            if w[idx] <= 0 or len(terms) >= top_n:
-                break
-            term = vocab[idx]
-            if any(term in t or t in term for t in terms):  # skip "colour" after "colour revolution"
-                continue
-            terms.append(term)
-        out[c] = terms
-    return out
+    """The ``top_n`` most distinctive terms of each cluster (c-TF-IDF, no stop words); noise (-1) is ignored."""
+    return distinctive_terms(texts, labels, top_n=top_n)
 
 
 @dataclass
@@ -144,10 +117,12 @@ class Cluster:
     terms: list[str]
     centroid: np.ndarray  # (d,) unit vector
     representatives: list[int]  # row indices, closest to the centroid first
+    claim: str = ""  # the most central member sentence (narrative_tracker.claims.claim_label)
 
     @property
     def name(self) -> str:
-        return " / ".join(self.terms[:4]) if self.terms else f"cluster {self.label}"
+        """What to show first: the claim label; the terms when there is none."""
+        return self.claim or (" / ".join(self.terms[:4]) if self.terms else f"cluster {self.label}")
 
 
 @dataclass
@@ -233,11 +208,14 @@ def discover(
     n_representatives: int = 3,
     max_cluster_points: int = MAX_CLUSTER_POINTS,
     rounds: int = 2,
+    embed: Embed | None = None,
 ) -> Discovery:
     """Cluster ``vectors`` (``(n, d)`` unit rows, one per paragraph ``texts[i]``) into discovered narratives.
 
     Up to ``max_cluster_points`` rows everything is reduced and clustered; above it, a sample is clustered and
-    the rest assigned to the clusters' centroids, with ``rounds`` passes over the residual.
+    the rest assigned to the clusters' centroids, with ``rounds`` passes over the residual. ``embed`` (the
+    embedder that made ``vectors``) ranks sentences for the claim labels and terms for MMR; without it claim
+    labels come from one-sentence members first and terms in c-TF-IDF order.
     """
     n = vectors.shape[0]
     if n == 0:
@@ -251,14 +229,17 @@ def discover(
         labels = clusterer.fit_predict(reducer.fit_transform(vectors))
     else:
         labels = _sample_and_assign(vectors, reducer, clusterer, max_cluster_points, rounds)
-    terms = label_terms(*_terms_sample(texts, labels))
+    found = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
+    centroids = {c: _unit(vectors[labels == c].mean(axis=0)) for c in found}
+    terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed)
     clusters = []
-    for c in sorted(terms):
+    for c in found:
         members = np.flatnonzero(labels == c)
-        centroid = _unit(vectors[members].mean(axis=0))
-        closeness = vectors[members] @ centroid
-        reps = members[np.argsort(-closeness, kind="stable")[:n_representatives]].tolist()
-        clusters.append(Cluster(c, members, terms[c], centroid, reps))
+        closeness = vectors[members] @ centroids[c]
+        order = members[np.argsort(-closeness, kind="stable")]
+        central = order[: max(n_representatives, CLAIM_MEMBERS)]
+        claim = claim_label([texts[i] for i in central.tolist()], vectors[central], centroids[c], embed, terms.get(c, []))
+        clusters.append(Cluster(c, members, terms.get(c, []), centroids[c], order[:n_representatives].tolist(), claim))
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))
     return Discovery(labels, clusters)
 

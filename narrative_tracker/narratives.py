@@ -54,6 +54,7 @@ _NARRATIVE_SCHEMA = {
     "status": pl.String,
     "created_at": pl.Datetime("us"),
     "updated_at": pl.Datetime("us"),
+    "claim_label": pl.String,
 }
 
 
@@ -114,6 +115,7 @@ def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder:
                 "status": "active",
                 "created_at": now,
                 "updated_at": now,
+                "claim_label": None,
             }
             for n in codebook.narratives
         ],
@@ -222,6 +224,15 @@ class DiscoveryReport:
     top: list[tuple[str, str, int]] = field(default_factory=list)  # (id, label, paragraphs)
 
 
+def claim_stances(claim: str | None, texts: list[str]) -> list[Stance | None]:
+    """Stance of each text towards a discovered narrative's claim label, from the same stance model codebook
+    assignments use (``narrative_tracker.stance``), so ``asserted`` means the same for both kinds. ``None`` (stored
+    as NULL, shown as *stance unknown*) where there is no claim label to take a stance on."""
+    if not claim:
+        return [None] * len(texts)
+    return [classify_stance(text) for text in texts]
+
+
 def discovered_id(text_hash: str) -> str:
     """Id of a brand-new discovered narrative: derived from its most central paragraph text."""
     return "d_" + stable_hash(text_hash, length=10)
@@ -275,12 +286,15 @@ def discover_narratives(
     reducer: Reducer | None = None,
     clusterer: Clusterer | None = None,
     force: bool = False,
+    embedder: Embedder | None = None,
 ) -> DiscoveryReport:
     """Cluster the unclaimed paragraph texts of the whole database into discovered narratives.
 
     Skipped when the set of candidate texts is the same as at the last discovery (``force`` overrides).
     Narrative ids carry over from the previous run by member overlap (``match_clusters``); lineage events
     go to ``narrative_lineage``; analyst decisions (``narrative_decisions``) are applied afterwards.
+    ``embedder`` (the one that made the stored vectors) ranks member sentences for the claim labels and terms
+    for their diversity; without it the labels still come from member sentences (``narrative_tracker.claims``).
     """
     report = DiscoveryReport()
     frame = con.execute(db.query("discovery_candidates"), {"model": model}).pl()
@@ -291,7 +305,11 @@ def discover_narratives(
         report.skipped = True
         _fill_top(con, report)
         return report
-    result = discover(load_vectors(frame), frame["text"].to_list(), reducer=reducer, clusterer=clusterer) if frame.height else None
+    if embedder is not None and embedder.name != model:
+        raise ValueError(f"the embedder {embedder.name!r} did not make the {model!r} vectors")
+    embed = embedder.encode if embedder is not None else None
+    result = (discover(load_vectors(frame), frame["text"].to_list(), reducer=reducer, clusterer=clusterer, embed=embed)
+              if frame.height else None)
     now = _now()
     old: dict[str, set[str]] = {}
     for nid, text_hash in con.execute("SELECT narrative_id, text_hash FROM discovered_members").fetchall():
@@ -318,6 +336,7 @@ def discover_narratives(
                 {
                     "narrative_id": nid,
                     "label": cluster.name,
+                    "claim_label": cluster.claim or None,
                     "description": texts[cluster.representatives[0]],
                     "origin": "discovered",
                     "keywords": None,
@@ -331,10 +350,10 @@ def discover_narratives(
                 }
             )
             closeness = vectors[cluster.members] @ cluster.centroid
-            for row, score in zip(cluster.members.tolist(), closeness.tolist()):
-                stance = classify_stance(texts[row])
-                members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": ", ".join(cluster.terms),
-                                "stance": stance.stance, "stance_cue": stance.cue})
+            stances = claim_stances(cluster.claim, [texts[row] for row in cluster.members.tolist()])
+            for row, score, stance in zip(cluster.members.tolist(), closeness.tolist(), stances):
+                members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": cluster.claim or ", ".join(cluster.terms),
+                                "stance": stance.stance if stance else None, "stance_cue": stance.cue if stance else None})
         for event, a, b, overlap in events:
             if event in ("continued", "split", "new"):
                 nid, related = ids[a], b

@@ -52,22 +52,23 @@ TEMPLATE = """<!doctype html>
 </table>{% else %}<p class="meta">No spikes or emerging narratives this week.</p>{% endif %}
 
 <h2>Top narratives this week</h2>
-<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">outlets</th><th class="num">vs week before</th></tr>
-{% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}</td>
-<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.outlets }}</td>
+<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th class="num">vs week before</th></tr>
+{% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}</td>
+<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{{ n.outlets }}</td>
 <td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
 </table>
 
 <h2>Evidence</h2>
-{% for n in narratives %}<h3>{{ n.label }}</h3>
+{% for n in narratives %}<h3>{{ n.label }}</h3>{% if n.terms %}<div class="meta">terms: {{ n.terms|join(", ") }}</div>{% endif %}
 {% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
-<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance }}</span>{% if e.url %} · <a href="{{ e.url }}">{{ e.url }}</a>{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
+<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · <a href="{{ e.url }}">{{ e.url }}</a>{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
 {% endfor %}{% endfor %}
 
 <h2>Charts</h2>
 {% for svg in chart_svgs %}<div class="chart">{{ svg|safe }}</div>{% endfor %}
 <footer>Generated {{ generated }} by narrative-tracker. Counts are paragraphs carrying a narrative; “asserted” counts only
-paragraphs that push it in their own voice (not reports or debunks).</footer>
+paragraphs that push it in their own voice (not reports or debunks); “stance unknown” counts paragraphs no stance could be
+computed for (never counted as asserted). A discovered narrative's label is its most central member sentence.</footer>
 </main></body></html>
 """
 

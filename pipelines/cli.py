@@ -468,10 +468,10 @@ def cmd_narrative(args: argparse.Namespace) -> int:
         if args.narrative_command == "list":
             with connection(args.db, read_only=True) as con:
                 for row in con.execute(
-                    "SELECT narrative_id, origin, coalesce(status, 'active'), paragraphs, label FROM narratives "
-                    "ORDER BY origin, paragraphs DESC, narrative_id"
+                    "SELECT narrative_id, origin, coalesce(status, 'active'), paragraphs, label, array_to_string(terms, ', ') "
+                    "FROM narratives ORDER BY origin, paragraphs DESC, narrative_id"
                 ).fetchall():
-                    print(f"{row[0]:<24} {row[1]:<10} {row[2]:<9} {row[3]:>6}  {row[4]}")
+                    print(f"{row[0]:<24} {row[1]:<10} {row[2]:<9} {row[3]:>6}  {row[4]}" + (f"  [{row[5]}]" if row[5] else ""))
             return 0
         with connection(args.db) as con:
             if args.narrative_command == "rename":

@@ -141,3 +141,33 @@ def test_a_database_from_before_the_count_tables_gets_them_filled_on_open(two_to
     con.execute("DELETE FROM narrative_daily_counts; DELETE FROM daily_paragraph_counts")
     db.apply_schema(con)  # what opening an older file for writing does
     assert con.execute(_STORED).fetchall() == expected != []
+
+
+def test_a_forced_rerun_on_unchanged_input_keeps_ids_and_claim_labels(two_topics, topic_embedder):
+    con, _ = two_topics
+    query = "SELECT narrative_id, label, claim_label, terms FROM narratives WHERE origin = 'discovered' ORDER BY 1"
+    before = con.execute(query).fetchall()
+    report = _discover(con, topic_embedder, force=True)
+    assert report.events == {"continued": 2}
+    assert con.execute(query).fetchall() == before
+    members = {s for t in FUEL + BALL for s in [t]}
+    for _, label, claim, terms in before:
+        assert label == claim and claim in members  # one-sentence paragraphs: the claim is a whole member
+        assert terms and not {"number", "the", "again"} & {w for t in terms for w in t.split()}
+
+
+def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_shown(two_topics, topic_embedder):
+    from narrative_tracker import db
+    from narrative_tracker.narratives import claim_stances
+
+    assert claim_stances(None, ["a", "b"]) == [None, None]
+    assert [s.stance for s in claim_stances("Fuel prices rose.", ["Fuel prices rose, officials denied the claims."])] == ["refutes"]
+    con, _ = two_topics
+    stances = con.execute("SELECT DISTINCT stance FROM paragraph_narratives WHERE method = 'discovered'").fetchall()
+    assert None not in {s[0] for s in stances}
+    con.execute("UPDATE paragraph_narratives SET stance = NULL, stance_cue = NULL WHERE method = 'discovered'")
+    db.refresh_daily_counts(con)
+    row = con.execute("SELECT sum(paragraphs), sum(asserted), sum(unknown_stance) FROM narrative_daily WHERE origin = 'discovered'").fetchone()
+    assert row == (8, 0, 8)
+    outlets = con.execute("SELECT sum(asserted), sum(unknown_stance) FROM narrative_outlets").fetchone()
+    assert outlets == (0, 8)

@@ -10,7 +10,8 @@ SELECT pn.partition_date AS day, pn.narrative_id,
        count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'reports') AS reported,
        count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'refutes') AS refuted,
        count(DISTINCT p.article_id) AS articles,
-       count(DISTINCT a.outlet) AS outlets
+       count(DISTINCT a.outlet) AS outlets,
+       count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance IS NULL) AS unknown_stance
 FROM paragraph_narratives AS pn
 JOIN paragraphs AS p USING (paragraph_id)
 JOIN articles AS a USING (article_id)

@@ -2,6 +2,7 @@
 WITH this_week AS (
     SELECT pn.narrative_id, count(DISTINCT pn.paragraph_id) AS paragraphs,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
+           count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance IS NULL) AS unknown_stance,
            count(DISTINCT a.outlet) AS outlets
     FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id) JOIN articles AS a USING (article_id)
     WHERE pn.partition_date BETWEEN $start AND $end
@@ -12,7 +13,7 @@ week_before AS (
     WHERE partition_date BETWEEN $start - INTERVAL 7 DAY AND $start - INTERVAL 1 DAY
     GROUP BY ALL
 )
-SELECT t.narrative_id, n.label, n.origin, t.paragraphs, t.asserted, t.outlets,
+SELECT t.narrative_id, n.label, n.origin, n.terms, t.paragraphs, t.asserted, t.unknown_stance, t.outlets,
        t.paragraphs - coalesce(b.paragraphs, 0) AS change
 FROM this_week AS t JOIN narratives AS n USING (narrative_id) LEFT JOIN week_before AS b USING (narrative_id)
 ORDER BY t.paragraphs DESC, t.narrative_id

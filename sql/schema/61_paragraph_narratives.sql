@@ -8,9 +8,9 @@ CREATE TABLE IF NOT EXISTS paragraph_narratives (
     similarity      DOUBLE,             -- codebook: mean cosine to the closest examples (before keyword / context terms)
     keyword_match   BOOLEAN,            -- codebook: a keyword pattern matched the paragraph
     method          VARCHAR NOT NULL,   -- 'codebook' | 'discovered'
-    evidence        VARCHAR,            -- codebook: the closest example statement; discovered: the cluster's terms
+    evidence        VARCHAR,            -- codebook: the closest example statement; discovered: the claim label
     evidence_score  DOUBLE,             -- codebook: cosine to that example
-    stance          VARCHAR NOT NULL,   -- 'asserts' | 'reports' | 'refutes' (narrative_tracker/stance.py)
+    stance          VARCHAR,            -- 'asserts' | 'reports' | 'refutes' (narrative_tracker/stance.py); NULL = unknown (no claim to take a stance on)
     stance_cue      VARCHAR,            -- the words that decided the stance; NULL for the asserts default
     model           VARCHAR NOT NULL,   -- embedding model the score comes from
     assigned_at     TIMESTAMP NOT NULL  -- UTC

@@ -9,7 +9,8 @@ CREATE TABLE IF NOT EXISTS narrative_daily_counts (
     reported        BIGINT NOT NULL,    -- of which stance 'reports'
     refuted         BIGINT NOT NULL,    -- of which stance 'refutes'
     articles        BIGINT NOT NULL,    -- distinct articles
-    outlets         BIGINT NOT NULL     -- distinct outlets
+    outlets         BIGINT NOT NULL,    -- distinct outlets
+    unknown_stance  BIGINT              -- of which stance unknown (NULL: no stance could be computed)
 );
 
 -- daily_paragraph_counts: paragraphs per day (the denominator of every share), rebuilt with narrative_daily_counts.

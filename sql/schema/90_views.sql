@@ -1,6 +1,7 @@
 -- Trend views: plain SQL over paragraph_narratives, recomputed on every query; narrative_daily reads the
 -- per-day counts the pipeline keeps in narrative_daily_counts / daily_paragraph_counts (65_daily_counts.sql).
--- `paragraphs` counts every mention; `asserted` only paragraphs that push the narrative in their own voice.
+-- `paragraphs` counts every mention; `asserted` only paragraphs that push the narrative in their own voice;
+-- `unknown_stance` the paragraphs whose stance could not be computed (never counted as asserted).
 
 -- narrative_daily: one row per calendar day (first to last day with paragraphs) and narrative.
 CREATE OR REPLACE VIEW narrative_daily AS
@@ -29,6 +30,7 @@ SELECT
     coalesce(c.asserted, 0) AS asserted,
     coalesce(c.reported, 0) AS reported,
     coalesce(c.refuted, 0) AS refuted,
+    coalesce(c.unknown_stance, 0) AS unknown_stance,
     coalesce(c.articles, 0) AS articles,
     coalesce(c.outlets, 0) AS outlets,
     coalesce(t.day_paragraphs, 0) AS day_paragraphs,
@@ -50,6 +52,7 @@ SELECT
     coalesce(a.outlet, '(unknown)') AS outlet,
     count(DISTINCT pn.paragraph_id) AS paragraphs,
     count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
+    count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance IS NULL) AS unknown_stance,
     count(DISTINCT a.article_id) AS articles,
     min(pn.partition_date) AS first_seen,
     max(pn.partition_date) AS last_seen
