@@ -9,8 +9,10 @@ from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
 from assets.resources import NarrativeDB
+from narrative_tracker import db as dbq
 from narrative_tracker.formats import IngestOptions
-from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.ingest import OUTCOMES, ingest_paths
+from narrative_tracker.inputs import DEFAULT_MAX_FILE_MB
 from narrative_tracker.preview import markdown
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -20,6 +22,11 @@ def default_inputs() -> list[str]:
     """``NARRATIVES_INPUT`` (paths separated by ``os.pathsep``), else the bundled sample corpus."""
     env = os.environ.get("NARRATIVES_INPUT")
     return [p for p in env.split(os.pathsep) if p] if env else [str(SAMPLE_CORPUS)]
+
+
+def default_max_file_mb() -> float:
+    """``NARRATIVES_MAX_FILE_MB``, else 50."""
+    return float(os.environ.get("NARRATIVES_MAX_FILE_MB") or DEFAULT_MAX_FILE_MB)
 
 
 class IngestConfig(dg.Config):
@@ -38,9 +45,13 @@ class IngestConfig(dg.Config):
     list_separator: str = Field(default="+", description="Separator of multi-valued cells (outlets, tags).")
     format: str | None = Field(default=None, description="Force one format: text, html, csv, jsonl, feed.")
     force: bool = Field(default=False, description="Re-parse files already ingested with the same options.")
+    root: str | None = Field(default=None, description="Folder every input must stay inside (default: each folder given, "
+                                                       "or a given file's folder); the inbox sensor sets the inbox.")
+    max_file_mb: float = Field(default_factory=default_max_file_mb,
+                               description="Files larger than this are quarantined unread (NARRATIVES_MAX_FILE_MB, default 50).")
 
     def options(self) -> IngestOptions:
-        fields = {k: v for k, v in self.model_dump().items() if k not in ("paths", "force")}
+        fields = {k: v for k, v in self.model_dump().items() if k not in ("paths", "force", "root", "max_file_mb")}
         return IngestOptions(**fields)
 
 
@@ -49,12 +60,19 @@ class IngestConfig(dg.Config):
         dg.AssetSpec("articles", description="One row per article (content-based id). DDL: sql/schema/20_articles.sql", group_name="ingest"),
         dg.AssetSpec("quarantine", description="Input that could not become an article, with the reason. DDL: sql/schema/50_quarantine.sql", group_name="ingest"),
     ],
+    check_specs=[dg.AssetCheckSpec(
+        "every_input_accounted_for", asset="articles",
+        description="Every path this ingest met is in input_files as ingested, quarantined or skipped "
+                    "(seen = ingested + quarantined + skipped), and every record read is an article or in quarantine.",
+    )],
     pool=DUCKDB_POOL,
 )
 def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB):
     """Parse every input file (format detected per file); unchanged files are skipped."""
     with db.connect() as con:
-        report = ingest_paths(con, config.paths, config.options(), force=config.force)
+        report = ingest_paths(con, config.paths, config.options(), force=config.force, root=config.root,
+                              max_file_mb=config.max_file_mb)
+        recorded = dict(con.execute(dbq.query("input_outcomes"), {"ingest_id": report.ingest_id}).fetchall())
         articles_total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
         quarantine_total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         shas = report.source_shas
@@ -77,7 +95,12 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
             "new_articles": report.articles_new,
             "articles_parsed": report.articles_parsed,
             "records_seen": report.records_seen,
+            "ingest_id": report.ingest_id,
             "files_seen": report.files_seen,
+            "files_ingested": report.files_ingested,
+            "files_quarantined": report.files_quarantined,
+            "files_skipped": report.files_skipped,
+            "skip_reasons": meta["skip_reasons"],
             "files_unchanged": report.files_unchanged,
             "formats": meta["formats"],
             "first_partition": meta["first_partition"] or "",
@@ -95,3 +118,16 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
             "preview": dg.MetadataValue.md(markdown(quarantine_preview)),
         },
     )
+    counts = {o: recorded.get(o, 0) for o in OUTCOMES}
+    expected = {"ingested": report.files_ingested, "quarantined": report.files_quarantined, "skipped": report.files_skipped}
+    yield dg.AssetCheckResult(
+        check_name="every_input_accounted_for",
+        asset_key="articles",
+        passed=bool(sum(counts.values()) == report.files_seen and counts == expected
+                    and report.records_seen == report.articles_parsed + report.quarantined),
+        metadata={"seen": report.files_seen, **{f"recorded_{k}": v for k, v in counts.items()}},
+    )
+    if not report.articles_new:
+        from narrative_tracker.db import publish
+
+        publish(db.path)  # nothing downstream runs: publish now, so readers and the inbox sensor see this ingest

@@ -27,8 +27,10 @@ import duckdb
 import polars as pl
 
 from narrative_tracker import db
-from narrative_tracker.formats import FileResult, IngestOptions, iter_input_files, read_file
+from narrative_tracker.formats import FileResult, IngestOptions, read_file
+from narrative_tracker.inputs import Refused, max_file_bytes, read_input, walk_inputs
 from narrative_tracker.language import detect_language
+from narrative_tracker.models import QuarantineRecord
 
 BATCH_ARTICLES = 20_000
 BATCH_FILES = 500
@@ -79,22 +81,43 @@ _SOURCE_FILE_SCHEMA = {
     "quarantined": pl.Int32,
     "ingested_at": pl.Datetime("us"),
 }
+_INPUT_FILE_SCHEMA = {
+    "path": pl.String,
+    "outcome": pl.String,
+    "reason": pl.String,
+    "source_sha256": pl.String,
+    "articles": pl.Int32,
+    "quarantined": pl.Int32,
+    "ingest_id": pl.String,
+    "seen_at": pl.Datetime("us"),
+}
+OUTCOMES = ("ingested", "quarantined", "skipped")
 
 
 @dataclass
 class IngestReport:
-    """What one ingest did. ``seen = ingested + quarantined + duplicates`` holds for the records it parsed."""
+    """What one ingest did.
 
+    Paths: ``files_seen = files_ingested + files_quarantined + files_skipped``, each path with its outcome
+    in ``input_files`` (``ingest_id`` names this ingest there). Records of the files parsed:
+    ``records_seen = articles_parsed + quarantined``.
+    """
+
+    ingest_id: str = ""
     files_seen: int = 0
+    files_ingested: int = 0  # read, at least one article
+    files_quarantined: int = 0  # read (or refused) and no article: every record of it is in quarantine
+    files_skipped: int = 0  # not read, with a reason in skip_reasons (unchanged files among them)
     files_unchanged: int = 0  # skipped: same bytes and options as an earlier ingest
     files_parsed: int = 0
-    files_quarantined: int = 0  # whole files that produced no article
     articles_parsed: int = 0
     articles_new: int = 0
     quarantined: int = 0  # records sent to quarantine by this ingest (new or seen before)
     quarantined_new: int = 0
     formats: Counter = field(default_factory=Counter)
     quarantine_reasons: Counter = field(default_factory=Counter)
+    skip_reasons: Counter = field(default_factory=Counter)
+    outcomes: list[dict] = field(default_factory=list)  # one row of input_files per path
     source_shas: list[str] = field(default_factory=list)
     partition_dates: list[dt.date] = field(default_factory=list)
 
@@ -109,7 +132,12 @@ class IngestReport:
 
     def as_metadata(self) -> dict:
         return {
+            "ingest_id": self.ingest_id,
             "files_seen": self.files_seen,
+            "files_ingested": self.files_ingested,
+            "files_quarantined": self.files_quarantined,
+            "files_skipped": self.files_skipped,
+            "skip_reasons": dict(self.skip_reasons),
             "files_unchanged": self.files_unchanged,
             "files_parsed": self.files_parsed,
             "records_seen": self.records_seen,
@@ -237,6 +265,35 @@ def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch, options: IngestOptions
     report.quarantined_new += new_quarantine
 
 
+def _account(report: IngestReport, path: Path, outcome: str, reason: str | None, now: dt.datetime,
+             sha: str | None = None, articles: int = 0, quarantined: int = 0) -> None:
+    """Record what happened to one input path (``input_files`` row and the report's counters)."""
+    report.files_seen += 1
+    if outcome == "ingested":
+        report.files_ingested += 1
+    elif outcome == "quarantined":
+        report.files_quarantined += 1
+    else:
+        report.files_skipped += 1
+        report.skip_reasons[reason] += 1
+    report.outcomes.append({"path": str(path), "outcome": outcome, "reason": reason, "source_sha256": sha,
+                            "articles": articles, "quarantined": quarantined, "ingest_id": report.ingest_id,
+                            "seen_at": now})
+
+
+def _refused_result(path: Path, refused: Refused) -> FileResult:
+    """A whole-file quarantine record for a path that was not read (its id rests on the path, not on bytes)."""
+    source = str(path)
+    return FileResult(source, hashlib.sha256(source.encode()).hexdigest(), 0, None, None,
+                      quarantined=[QuarantineRecord(source, refused.reason, refused.detail)])
+
+
+def _write_outcomes(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
+    frame = pl.DataFrame(report.outcomes, schema=_INPUT_FILE_SCHEMA)
+    with db.staged(con, staged_input_files=frame), db.transaction(con):
+        con.execute(db.query("upsert_input_files"))
+
+
 def ingest_paths(
     con: duckdb.DuckDBPyConnection,
     paths: Iterable[str | os.PathLike],
@@ -244,52 +301,66 @@ def ingest_paths(
     now: dt.datetime | None = None,
     progress: Callable[[Path], None] | None = None,
     force: bool = False,
+    root: str | os.PathLike | None = None,
+    max_file_mb: float | None = None,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the database behind ``con``.
 
-    ``force`` re-parses files already ingested with the same options (articles and
-    quarantine records already present are still not duplicated).
+    ``force`` re-parses files already ingested with the same options (articles and quarantine records
+    already present are still not duplicated). ``root``: the folder every path must stay inside (default:
+    each folder given, or a given file's folder). Files over ``max_file_mb`` (default 50) are quarantined
+    unread, as are links out of the root and special files (see ``narrative_tracker.inputs``).
     """
+    import uuid
+
     options = options or IngestOptions()
     now = now or _utcnow()
-    report = IngestReport()
+    cap = max_file_bytes(max_file_mb)
+    report = IngestReport(ingest_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}")
     batch = _Batch()
     fingerprint = options.fingerprint()
-    files = iter_input_files(paths)
+    entries = walk_inputs(paths, root)
     from narrative_tracker.embed import show_progress
 
     if show_progress():
         from tqdm import tqdm
 
-        files = tqdm(list(files), desc="ingest", unit="file", leave=False)
-    for path in files:
-        report.files_seen += 1
+        entries = tqdm(list(entries), desc="ingest", unit="file", leave=False)
+    for entry in entries:
+        path = entry.path
         if progress:
             progress(path)
-        try:
-            data: bytes | None = path.read_bytes()
-        except OSError:
-            data = None  # read_file quarantines it with the OS error
-        if data is not None:
+        if entry.skip:
+            _account(report, path, "skipped", entry.skip, now)
+            continue
+        data = read_input(entry, cap)
+        if isinstance(data, Refused):
+            result = _refused_result(path, data)
+        else:
             sha = hashlib.sha256(data).hexdigest()
             report.source_shas.append(sha)
             seen = con.execute(db.query("seen_source_file"), {"sha256": sha, "fingerprint": fingerprint}).fetchone()[0]
             if seen and not force:
                 report.files_unchanged += 1
+                _account(report, path, "skipped", "unchanged since an earlier ingest (same bytes and options)", now, sha)
                 continue
-        result = read_file(path, options, data=data)
-        report.files_parsed += 1
-        report.formats[result.format or "undecodable"] += 1
+            result = read_file(path, options, data=data)
+            report.files_parsed += 1
+            report.formats[result.format or "undecodable"] += 1
         report.articles_parsed += len(result.articles)
         report.quarantined += len(result.quarantined)
         report.quarantine_reasons.update(q.reason for q in result.quarantined)
-        if not result.articles:
-            report.files_quarantined += 1
+        if result.articles:
+            _account(report, path, "ingested", None, now, result.sha256, len(result.articles), len(result.quarantined))
+        else:
+            reason = result.quarantined[0].reason if result.quarantined else "no articles"
+            _account(report, path, "quarantined", reason, now, result.sha256, 0, len(result.quarantined))
         batch.add(result, now)
         if len(batch) >= BATCH_ARTICLES or len(batch.results) >= BATCH_FILES:
             _flush(con, batch, options, now, report)
             batch = _Batch()
     _flush(con, batch, options, now, report)
+    _write_outcomes(con, report)
     report.partition_dates = [
         r[0] for r in con.execute(db.query("partition_dates_of_files"), {"shas": report.source_shas}).fetchall()
     ]

@@ -62,20 +62,29 @@ def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def inbox(context: dg.SensorEvaluationContext):
-    """Watches NARRATIVES_INBOX: new or changed files start an ingest run (cursor: the newest mtime seen)."""
+    """Watches NARRATIVES_INBOX: a file whose content is not yet ingested starts an ingest run once it has been
+    stable for NARRATIVES_INBOX_SETTLE_SECONDS (default 60), whatever its modification time
+    (see ``narrative_tracker.inbox``)."""
+    import time
+
+    from narrative_tracker.inbox import DEFAULT_SETTLE_SECONDS, published_source_shas, scan_inbox
+    from narrative_tracker.inputs import max_file_bytes
+
     folder = os.environ.get("NARRATIVES_INBOX")
     if not folder or not os.path.isdir(folder):
         return dg.SkipReason("set NARRATIVES_INBOX to a folder to watch")
-    last = float(context.cursor or 0)
-    new = [p for p in sorted(Path(folder).rglob("*")) if p.is_file() and not p.name.startswith(".") and p.stat().st_mtime > last]
-    if not new:
-        return dg.SkipReason(f"no new files in {folder}")
-    newest = max(p.stat().st_mtime for p in new)
-    context.update_cursor(str(newest))
+    settle = float(os.environ.get("NARRATIVES_INBOX_SETTLE_SECONDS") or DEFAULT_SETTLE_SECONDS)
+    db_path = os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")
+    cap = max_file_bytes(float(os.environ["NARRATIVES_MAX_FILE_MB"]) if os.environ.get("NARRATIVES_MAX_FILE_MB") else None)
+    scan = scan_inbox(folder, context.cursor, time.time(), published_source_shas(db_path), settle, cap)
+    context.update_cursor(scan.cursor)
+    if not scan.take:
+        waiting = f"; {len(scan.waiting)} waiting to settle ({settle:g} s)" if scan.waiting else ""
+        return dg.SkipReason(f"no new files in {folder} ({scan.known} already ingested{waiting})")
     return dg.RunRequest(
-        run_key=f"inbox-{newest}",
-        run_config={"ops": {"ingest": {"config": {"paths": [str(p) for p in new]}}}},
-        tags={"narratives/files": str(len(new))},
+        run_key=scan.run_key,
+        run_config={"ops": {"ingest": {"config": {"paths": scan.take, "root": folder}}}},
+        tags={"narratives/files": str(len(scan.take))},
     )
 
 

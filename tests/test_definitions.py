@@ -41,18 +41,6 @@ def test_instance_config_turns_telemetry_off_and_serialises_writers():
     assert config["concurrency"]["pools"]["default_limit"] == 1
 
 
-def test_inbox_sensor_requests_ingest_of_new_files_only(tmp_path, monkeypatch):
-    from pipelines.definitions import inbox
-
-    monkeypatch.setenv("NARRATIVES_INBOX", str(tmp_path))
-    context = dg.build_sensor_context()
-    assert isinstance(inbox(context), dg.SkipReason)
-    (tmp_path / "a.txt").write_text("Headline\n\nText of a new article.\n")
-    request = inbox(context)
-    assert request.run_config["ops"]["ingest"]["config"]["paths"] == [str(tmp_path / "a.txt")]
-    assert isinstance(inbox(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
-
-
 def test_daily_job_leaves_ingest_out():
     from pipelines.definitions import defs
 
