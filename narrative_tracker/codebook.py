@@ -75,9 +75,14 @@ class Codebook:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def codebook_path(path: str | os.PathLike | None = None) -> Path:
+    """The codebook file in use: ``path``, else ``NARRATIVES_CODEBOOK``, else the bundled one."""
+    return Path(path or os.environ.get("NARRATIVES_CODEBOOK") or DEFAULT_CODEBOOK)
+
+
 def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
     """Read and validate a codebook YAML file (default: ``NARRATIVES_CODEBOOK`` or the bundled one)."""
-    path = Path(path or os.environ.get("NARRATIVES_CODEBOOK") or DEFAULT_CODEBOOK)
+    path = codebook_path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

@@ -398,8 +398,12 @@ def _fill_top(con: duckdb.DuckDBPyConnection, report: DiscoveryReport) -> None:
 DECISIONS = ("rename", "merge", "reject", "promote")
 
 
-def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: str, value: str | None = None, note: str | None = None) -> None:
-    """Store an analyst decision and apply it now; it is re-applied after every later discovery."""
+def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: str, value: str | None = None, note: str | None = None,
+                    before_commit=None) -> None:
+    """Store an analyst decision and apply it now; it is re-applied after every later discovery.
+
+    ``before_commit()`` runs inside the transaction, last: if it raises, the decision is not recorded.
+    """
     if action not in DECISIONS:
         raise ValueError(f"action must be one of {DECISIONS}")
     known = con.execute("SELECT origin FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()
@@ -417,6 +421,8 @@ def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: s
             {"n": narrative_id, "a": action, "v": value, "t": _now(), "note": note},
         )
         apply_decisions(con)
+        if before_commit is not None:
+            before_commit()
 
 
 def apply_decisions(con: duckdb.DuckDBPyConnection) -> None:
@@ -439,21 +445,29 @@ def compute_alerts(con: duckdb.DuckDBPyConnection, min_volume: int = ALERT_MIN_V
 
 
 # --------------------------------------------------------------------------------------------- promote
-def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str, codebook_path: str,
-                        examples: int = 8) -> list[str]:
-    """Append a discovered narrative to the codebook file (its most central paragraphs become the examples)
-    and record the decision. The file is appended to as text, so its comments survive."""
+def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str,
+                        codebook_path: str | None = None, examples: int = 8) -> list[str]:
+    """Add a discovered narrative to the codebook (its most central paragraphs become the examples) and record
+    the decision, both or neither.
+
+    The codebook (``codebook_path``, else the configured one) is edited through a validated temporary file
+    renamed into place (``narrative_tracker.codebook_edit``); the rename happens inside the decision's
+    transaction, so a failure of either leaves both as they were. Comments are kept where the entry can be
+    appended as text (see ``appended_text``).
+    """
+    import logging
     import re as _re
 
-    import yaml
-
+    from narrative_tracker.codebook import codebook_path as configured_codebook
     from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.codebook_edit import appended_text, commit_codebook, discard, stage_codebook
 
     if not _re.match(r"^[a-z][a-z0-9_]{1,63}$", new_id):
         raise ValueError("the codebook id must be lower_snake_case")
-    book = load_codebook(codebook_path)
+    path = configured_codebook(codebook_path)
+    book = load_codebook(path)
     if new_id in book.ids:
-        raise ValueError(f"{new_id!r} is already in {codebook_path}")
+        raise ValueError(f"{new_id!r} is already in {path}")
     texts = [r[0] for r in con.execute(
         "SELECT any_value(p.text) FROM discovered_members m JOIN paragraphs p USING (text_hash) "
         "WHERE m.narrative_id = $n GROUP BY m.text_hash ORDER BY max(m.score) DESC LIMIT $k",
@@ -464,9 +478,13 @@ def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_i
     terms = con.execute("SELECT terms FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()[0] or []
     entry = {"id": new_id, "label": label, "description": f"Promoted from discovered narrative {narrative_id} ({', '.join(terms)}).",
              "examples": texts}
-    block = yaml.safe_dump([entry], sort_keys=False, allow_unicode=True, width=110)
-    with open(codebook_path, "a", encoding="utf-8") as handle:
-        handle.write("\n" + "\n".join("  " + line if line else line for line in block.splitlines()) + "\n")
-    load_codebook(codebook_path)  # the file must still be valid
-    record_decision(con, narrative_id, "promote", new_id)
+    text, kept = appended_text(path.read_text(encoding="utf-8"), entry)
+    if not kept:
+        logging.getLogger(__name__).warning("%s: the entry could not be appended as text; the codebook was re-written "
+                                            "whole and its comments dropped", path)
+    tmp, _ = stage_codebook(path, text)
+    try:
+        record_decision(con, narrative_id, "promote", new_id, before_commit=lambda: commit_codebook(tmp, path))
+    finally:
+        discard(tmp)  # already renamed on success
     return texts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import jinja2
@@ -61,7 +62,7 @@ TEMPLATE = """<!doctype html>
 <h2>Evidence</h2>
 {% for n in narratives %}<h3>{{ n.label }}</h3>{% if n.terms %}<div class="meta">terms: {{ n.terms|join(", ") }}</div>{% endif %}
 {% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
-<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · <a href="{{ e.url }}">{{ e.url }}</a>{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
+<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · {% if e.url|web_link %}<a href="{{ e.url|web_link }}" rel="noopener noreferrer nofollow">{{ e.url }}</a>{% else %}<span class="meta">{{ e.url }}</span>{% endif %}{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
 {% endfor %}{% endfor %}
 
 <h2>Charts</h2>
@@ -71,6 +72,25 @@ paragraphs that push it in their own voice (not reports or debunks); “stance u
 computed for (never counted as asserted). A discovered narrative's label is its most central member sentence.</footer>
 </main></body></html>
 """
+
+
+_WEB_SCHEMES = ("http", "https")
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is a plain ``http``/``https`` address with a host, else ``None`` (shown as text, never a link).
+
+    An article's URL comes from its input file, so it is untrusted: ``javascript:``, ``data:``, ``vbscript:``,
+    ``file:``, scheme-relative ``//host`` and anything with whitespace or control characters (which browsers
+    strip, turning `` java\tscript:`` into a live link) are refused. Jinja's autoescape then quotes it.
+    """
+    if not url or any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return url if parts.scheme.lower() in _WEB_SCHEMES and parts.netloc else None
 
 
 def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db_path: str = "", top: int = 8) -> str:
@@ -94,6 +114,7 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
         charts.share_over_time(con, day), charts.outlet_heatmap(con, day, days=7), charts.alerts_timeline(con, day),
     )]
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["web_link"] = web_link
     return env.from_string(TEMPLATE).render(
         day=day, start=start, db_path=db_path,
         stats={"articles": stats[0], "paragraphs": stats[1], "outlets": stats[2], "narratives": stats[3]},

@@ -126,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "promote":
             p_.add_argument("--id", required=True, dest="new_id", metavar="CODEBOOK_ID", help="lower_snake_case id for the codebook")
             p_.add_argument("--label", required=True, metavar="LABEL", help="human label")
-            p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to append to (default: the bundled one)")
+            p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to add it to (default: NARRATIVES_CODEBOOK or the bundled one)")
         p_.add_argument("--note", metavar="TEXT", help="why (stored with the decision)")
         p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
 
@@ -431,15 +431,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
-    import yaml
-
-    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.codebook_edit import write_codebook
     from narrative_tracker.semeval import codebook_from_semeval, load_semeval
 
     book = codebook_from_semeval(load_semeval(args.folder))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=110), encoding="utf-8")
-    loaded = load_codebook(args.out)  # validates what was written
+    loaded = write_codebook(args.out, book)  # temporary file, validated, renamed into place
     print(f"wrote {args.out}: {len(loaded.narratives)} narratives, {sum(len(n.examples) for n in loaded.narratives)} examples")
     return 0
 
@@ -481,9 +477,9 @@ def cmd_narrative(args: argparse.Namespace) -> int:
             elif args.narrative_command == "reject":
                 record_decision(con, args.narrative_id, "reject", None, args.note)
             elif args.narrative_command == "promote":
-                from narrative_tracker.codebook import DEFAULT_CODEBOOK
+                from narrative_tracker.codebook import codebook_path
 
-                path = args.codebook or str(DEFAULT_CODEBOOK)
+                path = codebook_path(args.codebook or None)
                 examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label, path)
                 print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
                       "run `narratives run --all-days` to detect it everywhere")

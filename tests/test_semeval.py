@@ -45,17 +45,50 @@ def test_import_as_codebook_loads(data, tmp_path):
     assert "Climate policies are ineffective" in climate.examples
 
 
-def test_explanations_of_held_out_documents_do_not_leak(data):
-    every = codebook_from_semeval(data)
-    none = codebook_from_semeval(data, files=set())
-    assert sum(len(n["examples"]) for n in none["narratives"]) < sum(len(n["examples"]) for n in every["narratives"])
+def _synthetic(per_topic=6, others=6):
+    """A SemEval-shaped set whose answer is known: each labelled document talks of one topic of
+    ``TopicEmbedder`` (west / islamist / fuel); "Other" documents talk of football."""
+    from narrative_tracker.semeval import Document, SemEvalData
+
+    topics = {"west": "URW: Blaming the West", "islamist": "URW: Islamist threat", "fuel": "CC: Fuel prices"}
+    docs, explanations = [], {}
+    for word, name in topics.items():
+        for k in range(per_topic):
+            file = f"{word}_{k}.txt"
+            docs.append(Document(file, f"Title {file}", (f"Paragraph {k} says the {word} matters here.", f"More on {word}, part {k}."),
+                                 frozenset({name}), frozenset({f"{name}: Main claim"})))
+            explanations.setdefault(name, []).append((file, f"Explanation of {file}: it blames the {word}."))
+    for k in range(others):
+        docs.append(Document(f"other_{k}.txt", "Sport", (f"Football match number {k} ended in a draw.",),
+                             frozenset({OTHER}), frozenset({OTHER})))
+    return SemEvalData(tuple(docs), tuple(topics.values()), tuple(f"{n}: Main claim" for n in topics.values()), explanations)
 
 
-def test_cross_validation_mechanics_with_a_fake_embedder(data):
+def test_explanations_of_held_out_documents_do_not_leak():
+    data = _synthetic()
+    train = {d.id for d in data.documents if d.id.endswith(("_0.txt", "_1.txt", "_2.txt"))}
+    book = codebook_from_semeval(data, files=train)
+    examples = {e for n in book["narratives"] for e in n["examples"]}
+    explained = {text: file for notes in data.explanations.values() for file, text in notes}
+    assert {f for t, f in explained.items() if t in examples} == {f for f in explained.values() if f in train}
+    assert {f for t, f in explained.items() if t not in examples} == {f for f in explained.values() if f not in train}
+    assert [n["examples"][0] for n in book["narratives"]] == ["Main claim"] * 3  # the taxonomy statement first
+
+
+def test_cross_validation_recovers_separable_labels(topic_embedder):
+    data = _synthetic()
+    result = cross_validate(data, topic_embedder, folds=3, methods=("prototype", "logistic"))
+    for method in ("prototype", "logistic"):
+        assert result[method] == {"coarse_samples_f1": 1.0, "fine_samples_f1": 1.0}, method
+    assert result["always_other"] == {"coarse_samples_f1": 0.25, "fine_samples_f1": 0.25}  # 6 of 24 documents are Other
+    assert (result["documents"], result["folds"]) == (24, 3)
+
+
+def test_cross_validation_with_meaningless_vectors_is_not_perfect(data):
     result = cross_validate(data, HashEmbedder(dim=32), folds=3, methods=("prototype", "logistic"))
-    for method in ("prototype", "logistic", "always_other"):
-        assert 0.0 <= result[method]["coarse_samples_f1"] <= 1.0
     assert result["always_other"]["coarse_samples_f1"] == pytest.approx(0.485)
+    for method in ("prototype", "logistic"):  # hash vectors carry no meaning: well below the separable case
+        assert result[method]["coarse_samples_f1"] < 0.8, method
 
 
 def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_path, topic_embedder, tiny_codebook):
