@@ -40,9 +40,12 @@ def test_csv_rows_add_up(tmp_path, rows):
     path = tmp_path / "rows.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     result = read_file(path)
-    whole_file = [q for q in result.quarantined if q.locator is None]
-    if not whole_file:
-        assert len(result.articles) + len(result.quarantined) == len(rows)
+    if b"\x00" in path.read_bytes()[:8192]:  # NUL bytes: taken for a binary file, quarantined whole
+        assert [(q.reason, q.locator) for q in result.quarantined] == [("binary file", None)] and not result.articles
+        return
+    assert [q for q in result.quarantined if q.locator is None] == []  # never the whole file: it has a header
+    assert len(result.articles) + len(result.quarantined) == len(rows)
+    assert sorted(int(x.locator.split()[1]) for x in result.articles + result.quarantined) == list(range(1, len(rows) + 1))
     for article in result.articles:
         assert article.body.strip()
         assert article.published_date is None or article.published_date.year == 2022
@@ -58,10 +61,31 @@ def test_json_lines_add_up(tmp_path, lines):
     path = tmp_path / "lines.jsonl"
     path.write_text("\n".join(line.replace("\n", " ") for line in lines), encoding="utf-8")
     result = read_file(path)
-    nonblank = [line for line in lines if line.replace("\n", " ").strip()]
-    whole_file = [q for q in result.quarantined if q.locator is None]
-    if not whole_file:
+    text = "\n".join(line.replace("\n", " ") for line in lines)
+    nonblank = [line for line in text.split("\n") if line.strip()]
+
+    def parses(line):
+        try:
+            json.loads(line)
+        except json.JSONDecodeError:
+            return False
+        return True
+
+    if b"\x00" in path.read_bytes()[:8192]:  # NUL bytes: taken for a binary file, quarantined whole
+        assert [(q.reason, q.locator) for q in result.quarantined] == [("binary file", None)] and not result.articles
+    elif not text.strip():
+        assert [(q.reason, q.locator) for q in result.quarantined] == [("empty file", None)] and not result.articles
+    elif not any(map(parses, nonblank)) and len(nonblank) > 1 and text.strip()[:1] in "[{" and not parses(text.strip()):
+        # one broken document, not JSON Lines: reported once, for the whole file
+        assert [(q.reason, q.locator) for q in result.quarantined] == [("malformed json", None)] and not result.articles
+    elif parses(text.strip()):  # one valid document (only a single line can be): its record, or the items it wraps
+        records = result.articles + result.quarantined
+        assert len(nonblank) == 1 and records and all(r.locator and r.locator.split()[0] in ("line", "item") for r in records)
+    else:
+        assert [q for q in result.quarantined if q.locator is None] == []
         assert len(result.articles) + len(result.quarantined) == len(nonblank)
+        numbers = sorted(int(r.locator.split()[1]) for r in result.articles + result.quarantined)
+        assert numbers == [n for n, line in enumerate(text.split("\n"), 1) if line.strip()]  # each line once
 
 
 def test_encodings_languages_duplicates_and_huge_files(con, tmp_path):
@@ -89,10 +113,22 @@ def test_encodings_languages_duplicates_and_huge_files(con, tmp_path):
 
 
 def test_column_mapping_is_never_sql(con, tmp_path):
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.csv").write_text("title,text\nA title,Some text of a row long enough.\n")
+    ingest_paths(con, [first])
+    tables = "SELECT table_name FROM information_schema.tables ORDER BY 1"
+    before_tables = con.execute(tables).fetchall()
+    before_articles = con.execute("SELECT article_id, title, body FROM articles").fetchall()
+    assert len(before_articles) == 1
+
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "a.csv").write_text("title,text\nA title,Some text of a row long enough.\n")
+    (folder / "b.csv").write_text("title,text\nAnother title,Some other text of a row long enough.\n")
     evil = "title'); DROP TABLE articles; --"
     report = ingest_paths(con, [folder], IngestOptions(text_column=evil))
     assert report.quarantine_reasons == {"missing column": 1}
-    assert con.execute("SELECT count(*) FROM articles").fetchone()[0] == 0  # the table is still there
+    detail = con.execute("SELECT detail FROM quarantine WHERE reason = 'missing column'").fetchone()[0]
+    assert evil in detail  # the name is data: quoted back in the message, never executed
+    assert con.execute(tables).fetchall() == before_tables  # every table is still there
+    assert con.execute("SELECT article_id, title, body FROM articles").fetchall() == before_articles  # and unchanged
