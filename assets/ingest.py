@@ -73,6 +73,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
         report = ingest_paths(con, config.paths, config.options(), force=config.force, root=config.root,
                               max_file_mb=config.max_file_mb)
         recorded = dict(con.execute(dbq.query("input_outcomes"), {"ingest_id": report.ingest_id}).fetchall())
+        unprocessed = con.execute(dbq.query("articles_without_paragraphs"), {"shas": report.source_shas}).fetchone()[0]
         articles_total = con.execute("SELECT count(*) FROM articles").fetchone()[0]
         quarantine_total = con.execute("SELECT count(*) FROM quarantine").fetchone()[0]
         shas = report.source_shas
@@ -93,6 +94,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
         metadata={
             "dagster/row_count": articles_total,
             "new_articles": report.articles_new,
+            "unprocessed_articles": unprocessed,
             "articles_parsed": report.articles_parsed,
             "records_seen": report.records_seen,
             "ingest_id": report.ingest_id,
@@ -127,7 +129,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
                     and report.records_seen == report.articles_parsed + report.quarantined),
         metadata={"seen": report.files_seen, **{f"recorded_{k}": v for k, v in counts.items()}},
     )
-    if not report.articles_new:
+    if not report.articles_new and not unprocessed:
         from narrative_tracker.db import publish
 
         publish(db.path)  # nothing downstream runs: publish now, so readers and the inbox sensor see this ingest

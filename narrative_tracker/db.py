@@ -86,7 +86,7 @@ def publish(path: str | os.PathLike) -> Path:
     work = working_path(path)
     if not work.exists():
         raise FileNotFoundError(f"nothing to publish: {work} does not exist")
-    with duckdb.connect(str(work)) as con:
+    with open_duckdb(work) as con:
         con.execute("CHECKPOINT")
     tmp = path.with_name(f".{path.name}.publishing")
     shutil.copyfile(work, tmp)
@@ -94,6 +94,33 @@ def publish(path: str | os.PathLike) -> Path:
         os.fsync(handle.fileno())
     os.replace(tmp, path)
     return path
+
+
+def _published_of(path: Path) -> Path:
+    stem = path.stem
+    return path.with_name(f"{stem[:-5]}{path.suffix}") if stem.endswith(".work") else path
+
+
+def open_duckdb(path: str | os.PathLike, read_only: bool = False, config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, with a lock held by another process turned into ``DatabaseLockedError``: which file,
+    who holds it (as DuckDB says), and what to do. Nothing has been written when it is raised."""
+    path = Path(path)
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=config or {})
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        holder = re.search(r"held in (\S+) \(PID (\d+)\)", str(exc))
+        published = _published_of(path)
+        raise DatabaseLockedError(
+            f"{path} is locked by another process{f' (PID {holder.group(2)}, {holder.group(1)})' if holder else ''}. "
+            + (f"It is the working file of {published}: another pipeline run or command is writing it, or a session "
+               "opened it. Wait for that run to finish (or stop it, or close that session) and run the command again. "
+               if path != published else
+               f"A process opened the published database for writing (an analyst's `duckdb {path}` without -readonly?). "
+               "Close that session, or open it read-only (`duckdb -readonly`), and run the command again. ")
+            + f"The published copy {published} is unchanged; analysts reading it never block a run."
+        ) from exc
 
 
 def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -106,15 +133,7 @@ def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) 
         if not work.exists() and path.exists():
             shutil.copyfile(path, work)
         path = work
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseLockedError(
-                f"{path} is open in another process: another pipeline run is writing it, or a session opened the "
-                "working file. Analysts should open the published file (without .work), which never blocks a run."
-            ) from exc
-        raise
+    con = open_duckdb(path, read_only=read_only)
     if not read_only:
         apply_schema(con)
     return con

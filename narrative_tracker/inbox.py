@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,11 @@ from narrative_tracker.inputs import Refused, check_input, walk_inputs
 
 DEFAULT_SETTLE_SECONDS = 60.0
 DEFAULT_RETRY_SECONDS = 6 * 3600.0
+
+
+def clock() -> float:
+    """The sensor's notion of now (seconds since the epoch); the soak benchmark replaces it to simulate nights."""
+    return time.time()
 
 
 @dataclass

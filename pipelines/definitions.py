@@ -65,18 +65,16 @@ def inbox(context: dg.SensorEvaluationContext):
     """Watches NARRATIVES_INBOX: a file whose content is not yet ingested starts an ingest run once it has been
     stable for NARRATIVES_INBOX_SETTLE_SECONDS (default 60), whatever its modification time
     (see ``narrative_tracker.inbox``)."""
-    import time
-
-    from narrative_tracker.inbox import DEFAULT_SETTLE_SECONDS, published_source_shas, scan_inbox
+    from narrative_tracker import inbox as watcher
     from narrative_tracker.inputs import max_file_bytes
 
     folder = os.environ.get("NARRATIVES_INBOX")
     if not folder or not os.path.isdir(folder):
         return dg.SkipReason("set NARRATIVES_INBOX to a folder to watch")
-    settle = float(os.environ.get("NARRATIVES_INBOX_SETTLE_SECONDS") or DEFAULT_SETTLE_SECONDS)
+    settle = float(os.environ.get("NARRATIVES_INBOX_SETTLE_SECONDS") or watcher.DEFAULT_SETTLE_SECONDS)
     db_path = os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")
     cap = max_file_bytes(float(os.environ["NARRATIVES_MAX_FILE_MB"]) if os.environ.get("NARRATIVES_MAX_FILE_MB") else None)
-    scan = scan_inbox(folder, context.cursor, time.time(), published_source_shas(db_path), settle, cap)
+    scan = watcher.scan_inbox(folder, context.cursor, watcher.clock(), watcher.published_source_shas(db_path), settle, cap)
     context.update_cursor(scan.cursor)
     if not scan.take:
         waiting = f"; {len(scan.waiting)} waiting to settle ({settle:g} s)" if scan.waiting else ""
@@ -90,12 +88,13 @@ def inbox(context: dg.SensorEvaluationContext):
 
 @dg.asset_sensor(asset_key=dg.AssetKey("articles"), job=daily_job, default_status=dg.DefaultSensorStatus.STOPPED)
 def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
-    """After every ingest: one run of everything downstream over the days the ingested files cover."""
+    """After every ingest that added articles (or met articles a killed run left without paragraphs): one run
+    of everything downstream over the days the ingested files cover."""
     meta = asset_event.asset_materialization.metadata if asset_event.asset_materialization else {}
     first, last = meta.get("first_partition"), meta.get("last_partition")
-    new = meta.get("new_articles")
-    if not first or not first.value or not new or not new.value:
-        return dg.SkipReason("the ingest added no articles")
+    new, unprocessed = meta.get("new_articles"), meta.get("unprocessed_articles")
+    if not first or not first.value or not ((new and new.value) or (unprocessed and unprocessed.value)):
+        return dg.SkipReason("the ingest added no articles, and left none unprocessed")
     return dg.RunRequest(
         run_key=f"after-ingest-{asset_event.run_id}",
         tags=range_tags(dt.date.fromisoformat(first.value), dt.date.fromisoformat(last.value)),
