@@ -21,6 +21,51 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 
+def tick(inbox: str, db: str, cursor: str, clock: float, settle: float = 60.0, text_column: str = "title") -> dict:
+    """One sensor tick at ``clock`` and the runs it starts; returns what happened (``rc`` 0 or 1)."""
+    os.environ.update(NARRATIVES_INBOX=inbox, NARRATIVES_DB=db, NARRATIVES_INBOX_SETTLE_SECONDS=str(settle))
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    import dagster as dg
+
+    from narrative_tracker import inbox as watcher
+    from pipelines.definitions import defs
+    from pipelines.definitions import inbox as sensor
+    from pipelines.definitions import range_tags
+
+    watcher.clock = lambda: clock
+    cursor_file = Path(cursor)
+    context = dg.build_sensor_context(cursor=cursor_file.read_text() if cursor_file.exists() else None)
+    result = sensor(context)
+    tmp = cursor_file.with_suffix(".tmp")
+    tmp.write_text(context.cursor or "")
+    os.replace(tmp, cursor_file)  # stored before the run, as the daemon stores a tick's cursor
+    out = {"clock": clock, "taken": 0, "rc": 0}
+    if not isinstance(result, dg.RunRequest):
+        out["skip"] = result.skip_message if result else None
+        return out
+    out["taken"] = len(result.run_config["ops"]["ingest"]["config"]["paths"])
+    resources = {"db": {"config": {"path": db}}}
+    config = result.run_config
+    config["ops"]["ingest"]["config"]["text_column"] = text_column
+    loggers = {"console": {"config": {"log_level": "WARNING"}}}
+    ingest = defs.resolve_job_def("ingest_job").execute_in_process(
+        run_config=config | {"resources": resources, "loggers": loggers}, raise_on_error=False)
+    if not ingest.success:
+        return out | {"rc": 1, "failed": "ingest"}
+    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in ingest.get_asset_materialization_events()}["articles"]
+    out["new_articles"] = meta["new_articles"].value
+    out["accounted"] = all(c.passed for c in ingest.get_asset_check_evaluations())
+    if (meta["new_articles"].value or meta["unprocessed_articles"].value) and meta["first_partition"].value:  # as after_ingest
+        start, end = dt.date.fromisoformat(meta["first_partition"].value), dt.date.fromisoformat(meta["last_partition"].value)
+        daily = defs.resolve_job_def("daily_job").execute_in_process(
+            run_config={"resources": resources, "loggers": loggers}, tags=range_tags(start, end), raise_on_error=False)
+        if not daily.success:
+            return out | {"rc": 1, "failed": "daily"}
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inbox", required=True)
@@ -30,52 +75,9 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=60.0)
     parser.add_argument("--text-column", default="title")
     args = parser.parse_args()
-    os.environ.update(NARRATIVES_INBOX=args.inbox, NARRATIVES_DB=args.db, NARRATIVES_INBOX_SETTLE_SECONDS=str(args.settle))
-
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    import dagster as dg
-
-    from narrative_tracker import inbox as watcher
-    from pipelines.definitions import defs, inbox, range_tags
-
-    watcher.clock = lambda: args.clock
-    cursor_file = Path(args.cursor)
-    context = dg.build_sensor_context(cursor=cursor_file.read_text() if cursor_file.exists() else None)
-    result = inbox(context)
-    tmp = cursor_file.with_suffix(".tmp")
-    tmp.write_text(context.cursor or "")
-    os.replace(tmp, cursor_file)
-    out = {"clock": args.clock, "taken": 0}
-    if not isinstance(result, dg.RunRequest):
-        out["skip"] = result.skip_message if result else None
-        print(json.dumps(out))
-        return 0
-    out["taken"] = len(result.run_config["ops"]["ingest"]["config"]["paths"])
-    db = {"db": {"config": {"path": args.db}}}
-    config = result.run_config
-    config["ops"]["ingest"]["config"]["text_column"] = args.text_column
-    loggers = {"console": {"config": {"log_level": "WARNING"}}}
-    ingest = defs.resolve_job_def("ingest_job").execute_in_process(run_config=config | {"resources": db, "loggers": loggers},
-                                                                   raise_on_error=False)
-    if not ingest.success:
-        out["failed"] = "ingest"
-        print(json.dumps(out))
-        return 1
-    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in ingest.get_asset_materialization_events()}["articles"]
-    out["new_articles"] = meta["new_articles"].value
-    out["accounted"] = all(c.passed for c in ingest.get_asset_check_evaluations())
-    if (meta["new_articles"].value or meta["unprocessed_articles"].value) and meta["first_partition"].value:  # as after_ingest
-        start, end = dt.date.fromisoformat(meta["first_partition"].value), dt.date.fromisoformat(meta["last_partition"].value)
-        daily = defs.resolve_job_def("daily_job").execute_in_process(
-            run_config={"resources": db, "loggers": loggers}, tags=range_tags(start, end), raise_on_error=False)
-        if not daily.success:
-            out["failed"] = "daily"
-            print(json.dumps(out))
-            return 1
+    out = tick(args.inbox, args.db, args.cursor, args.clock, args.settle, args.text_column)
     print(json.dumps(out))
-    return 0
+    return out["rc"]
 
 
 if __name__ == "__main__":

@@ -156,6 +156,12 @@ def _night_clock(n: int) -> float:
 
 
 def _tick(inbox: Path, work: Path, db: Path, env: dict, clock: float, kill_after: float | None) -> dict:
+    """A sensor tick and its runs: in this process (the model stays loaded), or — when it is to be killed — in a
+    child process that gets SIGKILL after ``kill_after`` seconds."""
+    if kill_after is None:
+        from inbox_tick import tick
+
+        return tick(str(inbox), str(db), str(work / "cursor.json"), clock, SETTLE)
     cmd = [sys.executable, str(REPO / "benchmarks/inbox_tick.py"), "--inbox", str(inbox), "--db", str(db),
            "--cursor", str(work / "cursor.json"), "--clock", str(clock), "--settle", str(SETTLE)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -139,6 +139,22 @@ def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) 
     return con
 
 
+# Analyst SQL (``narratives sql``) runs with these: no file outside the database can be read or written
+# (COPY TO, read_text / read_csv, ATTACH, EXPORT, INSTALL / LOAD), and the statement cannot switch them back.
+SANDBOX_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
+def connect_sandboxed(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
+    """The published database read-only, with external file access disabled (``SANDBOX_CONFIG``)."""
+    return open_duckdb(path, read_only=True, config=SANDBOX_CONFIG)
+
+
 @contextlib.contextmanager
 def connection(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, read_only=read_only)
