@@ -23,7 +23,8 @@ from narrative_tracker.detect import score_paragraphs, thresholds_of
 from narrative_tracker.discover import Clusterer, Reducer, discover
 from narrative_tracker.embed import Embedder
 from narrative_tracker.models import stable_hash
-from narrative_tracker.stance import Stance, classify_stance
+from narrative_tracker.stance import Stance
+from narrative_tracker.stance_model import stance_of_pairs
 
 _ASSIGNMENT_SCHEMA = {
     "paragraph_id": pl.String,
@@ -38,6 +39,8 @@ _ASSIGNMENT_SCHEMA = {
     "evidence_score": pl.Float64,
     "stance": pl.String,
     "stance_cue": pl.String,
+    "stance_confidence": pl.Float64,
+    "stance_model": pl.String,
     "model": pl.String,
     "assigned_at": pl.Datetime("us"),
 }
@@ -165,10 +168,11 @@ def assign_codebook(
     report.paragraphs = frame.height
     rows: dict[str, list] = {k: [] for k in _ASSIGNMENT_SCHEMA}
     if frame.height:
+        vectors = load_vectors(frame)
         scores = score_paragraphs(
             codebook,
             examples,
-            load_vectors(frame),
+            vectors,
             frame["text"].to_list(),
             frame["article_id"].to_list(),
             frame["position"].to_list(),
@@ -176,11 +180,10 @@ def assign_codebook(
         hits = np.argwhere(scores.assigned(thresholds_of(codebook)))
         now = _now()
         pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
-        stances: dict[int, Stance] = {}
-        for i, j in hits:
-            if i not in stances:
-                stances[i] = classify_stance(texts[i])
-            stance = stances[i]
+        # stance per (paragraph, narrative) pair: the claim is the narrative's label
+        stances = stance_of_pairs([codebook.narratives[j].label for _, j in hits], [texts[i] for i, _ in hits],
+                                  vectors[hits[:, 0]] if len(hits) else None, vector_model=model)
+        for (i, j), (stance, cue, stance_conf, stance_version) in zip(hits, stances):
             narrative = codebook.narratives[j]
             rows["paragraph_id"].append(pids[i])
             rows["narrative_id"].append(narrative.id)
@@ -193,8 +196,10 @@ def assign_codebook(
             rows["method"].append("codebook")
             rows["evidence"].append(narrative.examples[int(scores.evidence[i, j])])
             rows["evidence_score"].append(float(scores.evidence_cosine[i, j]))
-            rows["stance"].append(stance.stance)
-            rows["stance_cue"].append(stance.cue)
+            rows["stance"].append(stance)
+            rows["stance_cue"].append(cue)
+            rows["stance_confidence"].append(stance_conf)
+            rows["stance_model"].append(stance_version)
             rows["model"].append(model)
             rows["assigned_at"].append(now)
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
@@ -224,13 +229,15 @@ class DiscoveryReport:
     top: list[tuple[str, str, int]] = field(default_factory=list)  # (id, label, paragraphs)
 
 
-def claim_stances(claim: str | None, texts: list[str]) -> list[Stance | None]:
-    """Stance of each text towards a discovered narrative's claim label, from the same stance model codebook
-    assignments use (``narrative_tracker.stance``), so ``asserted`` means the same for both kinds. ``None`` (stored
-    as NULL, shown as *stance unknown*) where there is no claim label to take a stance on."""
+def claim_stances(claim: str | None, texts: list[str], vectors: np.ndarray | None = None,
+                  vector_model: str | None = None) -> list[Stance | None]:
+    """Stance of each text towards a discovered narrative's claim label, from the same per-pair stance model
+    codebook assignments use (``narrative_tracker.stance_model``), so ``asserted`` means the same for both
+    kinds. ``None`` (stored as NULL, shown as *stance unknown*) where there is no claim label to take a
+    stance on. ``vectors`` (the texts' stored vectors, made by ``vector_model``) spare re-embedding."""
     if not claim:
         return [None] * len(texts)
-    return [classify_stance(text) for text in texts]
+    return [Stance(stance, cue) for stance, cue, _, _ in stance_of_pairs([claim] * len(texts), texts, vectors, vector_model)]
 
 
 def discovered_id(text_hash: str) -> str:
@@ -350,7 +357,8 @@ def discover_narratives(
                 }
             )
             closeness = vectors[cluster.members] @ cluster.centroid
-            stances = claim_stances(cluster.claim, [texts[row] for row in cluster.members.tolist()])
+            stances = claim_stances(cluster.claim, [texts[row] for row in cluster.members.tolist()],
+                                    vectors[cluster.members], model)
             for row, score, stance in zip(cluster.members.tolist(), closeness.tolist(), stances):
                 members.append({"text_hash": hashes[row], "narrative_id": nid, "score": score, "evidence": cluster.claim or ", ".join(cluster.terms),
                                 "stance": stance.stance if stance else None, "stance_cue": stance.cue if stance else None})

@@ -87,8 +87,24 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
                                "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
-    evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval (default 5)")
+    evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval and --stance-pairs (default 5)")
+    evaluate.add_argument("--stance-pairs", default="", metavar="DIR",
+                          help="score the stance model on FNC-1-format claim-text pairs (bodies.csv, stances.csv): per-class "
+                               "P/R/F1, macro-F1 over the four FNC classes, FNC-1 weighted score; cross-validated by claim "
+                               "when the shipped model was trained on that folder")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    train_stance = sub.add_parser(
+        "train-stance",
+        help="train the per-pair stance model (asserts / reports / refutes / unrelated)",
+        description="Train the stance head over frozen MiniLM pair features + generic cues on FNC-1-format pairs and the "
+                    "tune part of the labelled paragraphs; writes stance_model.npz + .json (default: the shipped model folder).",
+    )
+    train_stance.add_argument("--pairs", default="", metavar="DIR", help="FNC-1-format folder (bodies.csv, stances.csv)")
+    train_stance.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
+    train_stance.add_argument("--no-labelled", action="store_true", help="train on the pairs only")
+    train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/models)")
+    train_stance.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
 
     codebook = sub.add_parser("codebook", help="codebook tools: import a taxonomy as a codebook",
                               description="Codebook tools.")
@@ -369,6 +385,19 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         tune_detection,
     )
 
+    if args.stance_pairs:
+        from narrative_tracker.stance_eval import evaluate_stance_pairs
+
+        pairs = evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json)
+        if args.json:
+            print(json.dumps(pairs, indent=2))
+            return 0
+        print(f"stance on {args.stance_pairs} ({pairs['pairs']} pairs, {pairs['mode']}): macro-F1 {pairs['macro_f1']:.3f}, "
+              f"FNC-1 score {pairs['fnc_score']:.3f}, accuracy {pairs['accuracy']:.3f}")
+        print(f"  {'class':<12}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
+        for name, row in pairs["per_class"].items():
+            print(f"  {name:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+        return 0
     codebook = load_codebook(args.codebook or None)
     embedder = make_embedder(args.model)
     labelled = args.labelled or DEFAULT_LABELLED
@@ -552,11 +581,27 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_stance(args: argparse.Namespace) -> int:
+    from narrative_tracker.stance_eval import train_stance_model
+
+    if not args.pairs and args.no_labelled:
+        print("narratives: train-stance needs --pairs and/or the labelled paragraphs", file=sys.stderr)
+        return 2
+    try:
+        model = train_stance_model(args.pairs or None, False if args.no_labelled else (args.labelled or None),
+                                   out_dir=args.out or None, version=args.version or None)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 2
+    print(f"stance model {model.version}: {model.meta['class_counts']}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if sys.stderr.isatty():
         os.environ.setdefault("NARRATIVES_PROGRESS", "1")  # progress bars on ingest and embedding
-    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "codebook": cmd_codebook,
+    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "codebook": cmd_codebook,
                 "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search, "sql": cmd_sql}
     return commands[args.command](args)
 

@@ -10,8 +10,11 @@ CREATE TABLE IF NOT EXISTS paragraph_narratives (
     method          VARCHAR NOT NULL,   -- 'codebook' | 'discovered'
     evidence        VARCHAR,            -- codebook: the closest example statement; discovered: the claim label
     evidence_score  DOUBLE,             -- codebook: cosine to that example
-    stance          VARCHAR,            -- 'asserts' | 'reports' | 'refutes' (narrative_tracker/stance.py); NULL = unknown (no claim to take a stance on)
-    stance_cue      VARCHAR,            -- the words that decided the stance; NULL for the asserts default
+    stance          VARCHAR,            -- 'asserts' | 'reports' | 'refutes': stance of this paragraph towards THIS narrative
+                                        --   (trained per-pair model, narrative_tracker/stance_model.py); NULL = unknown (no claim to take a stance on)
+    stance_cue      VARCHAR,            -- readable reason: the cue words that decided it, or 'question'
+    stance_confidence DOUBLE,           -- the stance model's probability of that stance (NULL: cue-lexicon fallback)
+    stance_model    VARCHAR,            -- stance model version that decided it (NULL: cue-lexicon fallback / older rows)
     model           VARCHAR NOT NULL,   -- embedding model the score comes from
     assigned_at     TIMESTAMP NOT NULL  -- UTC
 );

@@ -1,0 +1,262 @@
+"""Stance measurement on FNC-1-format pairs and training data for the stance model.
+
+* :func:`load_fnc_pairs` reads ``bodies.csv`` + ``stances.csv`` (FNC-1 format) into claim/text/label
+  triples (agree = asserts, discuss = reports, disagree = refutes, unrelated);
+* :func:`claim_groups` groups pairs by *claim*: headlines and bodies joined by a related pair form one
+  claim (a connected component), an unrelated pair belongs to its headline's claim. Cross-validation by
+  these groups never has a claim (or a paraphrased headline of it) in both train and test;
+* :func:`stance_scores`: per-class precision/recall/F1, macro-F1 over the four FNC classes (``macro_f1``,
+  "F1m" in FNC-1 papers) and the FNC-1 weighted score (0.25 for related/unrelated right, +0.75 for the
+  exact related class; reported relative to the best possible score);
+* :func:`labelled_pairs`: (claim, paragraph, stance) pairs from ``tests/labelled/paragraphs.csv``
+  (claim = the codebook narrative's label), one part (tune/test) at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from narrative_tracker.stance_model import CLASSES
+
+FNC_MAP = {"agree": "asserts", "discuss": "reports", "disagree": "refutes", "unrelated": "unrelated"}
+
+
+def _fnc_files(directory: str | os.PathLike) -> tuple[Path, Path]:
+    directory = Path(directory)
+    bodies_path, stances_path = directory / "bodies.csv", directory / "stances.csv"
+    for p in (bodies_path, stances_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} not found: an FNC-1-format folder holds bodies.csv and stances.csv")
+    return bodies_path, stances_path
+
+
+def load_fnc_pairs(directory: str | os.PathLike) -> tuple[list[str], list[str], list[str], list[str]]:
+    """``(claims, texts, labels, body_ids)`` from an FNC-1-format folder."""
+    bodies_path, stances_path = _fnc_files(directory)
+    with open(bodies_path, newline="", encoding="utf-8") as handle:
+        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
+    claims, texts, labels, ids = [], [], [], []
+    with open(stances_path, newline="", encoding="utf-8") as handle:
+        for n, row in enumerate(csv.DictReader(handle), start=2):
+            stance = (row.get("Stance") or "").strip().lower()
+            body = row.get("Body ID")
+            if stance not in FNC_MAP or body not in bodies:
+                raise ValueError(f"{stances_path}:{n}: unknown stance {stance!r} or body id {body!r}")
+            claims.append(row["Headline"])
+            texts.append(bodies[body])
+            labels.append(FNC_MAP[stance])
+            ids.append(body)
+    return claims, texts, labels, ids
+
+
+def claim_groups(claims: Sequence[str], body_ids: Sequence[str], labels: Sequence[str]) -> np.ndarray:
+    """One group id per pair: connected components of headlines and bodies over related pairs."""
+    parent: dict[str, str] = {}
+
+    def find(a: str) -> str:
+        parent.setdefault(a, a)
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for claim, body, label in zip(claims, body_ids, labels):
+        find("h:" + claim)
+        if label != "unrelated":
+            ra, rb = find("h:" + claim), find("b:" + str(body))
+            if ra != rb:
+                parent[ra] = rb
+    roots = {r: i for i, r in enumerate(sorted({find("h:" + c) for c in claims}))}
+    return np.array([roots[find("h:" + c)] for c in claims])
+
+
+def fnc_weighted_score(gold: Sequence[str], pred: Sequence[str]) -> float:
+    score = best = 0.0
+    for g, p in zip(gold, pred):
+        if g == "unrelated":
+            best += 0.25
+            score += 0.25 if p == "unrelated" else 0.0
+        else:
+            best += 1.0
+            if p != "unrelated":
+                score += 0.25 + (0.75 if p == g else 0.0)
+    return score / best if best else 0.0
+
+
+def stance_scores(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str] = CLASSES) -> dict:
+    per_class = {}
+    for c in classes:
+        tp = sum(g == c and p == c for g, p in zip(gold, pred))
+        fp = sum(g != c and p == c for g, p in zip(gold, pred))
+        fn = sum(g == c and p != c for g, p in zip(gold, pred))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[c] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), "support": tp + fn}
+    present = [c for c in classes if per_class[c]["support"]]
+    out = {
+        "pairs": len(gold),
+        "macro_f1": round(float(np.mean([per_class[c]["f1"] for c in present])) if present else 0.0, 3),
+        "per_class": per_class,
+        "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 3) if gold else 0.0,
+    }
+    if "unrelated" in classes:
+        out["fnc_score"] = round(fnc_weighted_score(gold, pred), 3)
+    return out
+
+
+def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tune", codebook=None,
+                   with_unrelated: bool = True) -> tuple[list[str], list[str], list[str]]:
+    """(claims, texts, labels) from the labelled paragraph set: every (paragraph, gold narrative) pair with
+    its stance; with ``with_unrelated`` also (paragraph without narratives, each narrative) as ``unrelated``.
+    ``part``: ``tune``, ``test`` or None for all."""
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.evaluate import DEFAULT_LABELLED, load_labelled
+
+    book = codebook or load_codebook()
+    claim_of = {n.id: n.label for n in book.narratives}
+    claims, texts, labels = [], [], []
+    for row in load_labelled(path or DEFAULT_LABELLED):
+        if part and row.part != part:
+            continue
+        for nid, stance in row.stances:
+            if nid in claim_of:
+                claims.append(claim_of[nid])
+                texts.append(row.text)
+                labels.append(stance)
+        if with_unrelated and not row.narratives:
+            for nid, claim in claim_of.items():
+                claims.append(claim)
+                texts.append(row.text)
+                labels.append("unrelated")
+    return claims, texts, labels
+
+
+def _file_digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _progress(message: str, quiet: bool) -> None:
+    if not quiet:
+        import sys
+
+        print(f"[stance] {message}", file=sys.stderr, flush=True)
+
+
+def build_training_set(encoder, fnc_dir: str | os.PathLike | None, labelled: str | os.PathLike | None = None,
+                       labelled_part: str | None = "tune", labelled_weight: float = 3.0, extra=None, quiet: bool = True):
+    """Feature matrix, labels, sample weights, groups and a description of the sources.
+    ``extra``: further ``(claims, texts, labels)`` (e.g. from review CSVs), weighted like labelled pairs."""
+    xs, ys, ws, gs, sources = [], [], [], [], []
+    if fnc_dir:
+        claims, texts, labels, bodies = load_fnc_pairs(fnc_dir)
+        _progress(f"FNC-format pairs: {len(claims)} from {fnc_dir}; embedding claims and article chunks", quiet)
+        x, _ = encoder.features(claims, texts)
+        xs.append(x)
+        ys += [CLASSES.index(label) for label in labels]
+        ws.append(np.ones(len(labels)))
+        gs.append(claim_groups(claims, bodies, labels))
+        sources.append({"kind": "fnc", "folder": Path(fnc_dir).name, "pairs": len(labels),
+                        "stances_sha256": _file_digest(Path(fnc_dir) / "stances.csv")})
+    for name, triple in (("labelled", labelled_pairs(labelled, labelled_part) if labelled is not False else None), ("extra", extra)):
+        if not triple or not triple[0]:
+            continue
+        claims, texts, labels = triple
+        _progress(f"{name} pairs: {len(claims)}", quiet)
+        x, _ = encoder.features(claims, texts)
+        xs.append(x)
+        ys += [CLASSES.index(label) for label in labels]
+        ws.append(np.full(len(labels), labelled_weight))
+        offset = (max(int(g.max()) for g in gs) + 1) if gs else 0
+        gs.append(offset + np.arange(len(labels)))  # own groups (never in an FNC claim group)
+        sources.append({"kind": name, "pairs": len(labels), **({"part": labelled_part} if name == "labelled" else {})})
+    if not xs:
+        raise ValueError("no training pairs: give an FNC-format folder and/or labelled pairs")
+    return np.concatenate(xs), np.array(ys), np.concatenate(ws), np.concatenate(gs), sources
+
+
+DEFAULT_HEAD = {"hidden": 0, "c": 1.0}  # logistic regression: best F1m/refutes trade-off in the CV (docs/methods.md)
+
+
+def train_stance_model(fnc_dir=None, labelled=None, embedder=None, out_dir=None, extra=None, head=None,
+                       version: str | None = None, quiet: bool = False, encoder=None):
+    """Train the stance head on FNC-format pairs + the tune part of the labelled set (+ ``extra``) and save it."""
+    import datetime as dt
+
+    from narrative_tracker.stance_model import ARTIFACT_DIR, PairEncoder, StanceModel, fit_head
+
+    if embedder is None:
+        from narrative_tracker.embed import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder()
+    encoder = encoder or PairEncoder(embedder)
+    x, y, w, _, sources = build_training_set(encoder, fnc_dir, labelled, extra=extra, quiet=quiet)
+    head = dict(DEFAULT_HEAD, **(head or {}))
+    _progress(f"fitting the head {head} on {len(y)} pairs", quiet)
+    fitted = fit_head(x, y, CLASSES, sample_weight=w, **head)
+    meta = {
+        "version": version or dt.datetime.now(dt.timezone.utc).strftime("stance-%Y%m%d%H%M%S"),
+        "classes": list(CLASSES),
+        "embedding_model": getattr(embedder, "name", "unknown"),
+        "head": head,
+        "trained_on": sources,
+        "class_counts": {c: int((y == i).sum()) for i, c in enumerate(CLASSES)},
+    }
+    model = StanceModel(fitted, meta, embedder)
+    model.save(out_dir or ARTIFACT_DIR)
+    _progress(f"saved {meta['version']} to {out_dir or ARTIFACT_DIR}", quiet)
+    return model
+
+
+def cross_validate_stance(fnc_dir, embedder=None, folds: int = 5, labelled=None, head=None, quiet: bool = True) -> dict:
+    """K-fold CV on FNC-format pairs grouped by claim (no claim in both train and test). The tune part of
+    the labelled set (if given) is added to every training fold; it is never scored here."""
+    from sklearn.model_selection import GroupKFold
+
+    from narrative_tracker.stance_model import PairEncoder, fit_head
+
+    if embedder is None:
+        from narrative_tracker.embed import SentenceTransformerEmbedder
+
+        embedder = SentenceTransformerEmbedder()
+    encoder = PairEncoder(embedder)
+    x, y, w, g, sources = build_training_set(encoder, fnc_dir, labelled, quiet=quiet)
+    n_fnc = sources[0]["pairs"]
+    head = dict(DEFAULT_HEAD, **(head or {}))
+    pred = np.zeros(n_fnc, dtype=int)
+    extra_idx = np.arange(n_fnc, len(y))
+    for k, (train, test) in enumerate(GroupKFold(folds).split(x[:n_fnc], y[:n_fnc], g[:n_fnc])):
+        _progress(f"fold {k + 1}/{folds}", quiet)
+        idx = np.concatenate([train, extra_idx])
+        fitted = fit_head(x[idx], y[idx], CLASSES, sample_weight=w[idx], **head)
+        pred[test] = fitted.proba(x[test]).argmax(axis=1)
+    out = stance_scores([CLASSES[i] for i in y[:n_fnc]], [CLASSES[i] for i in pred])
+    out.update({"mode": f"{folds}-fold cross-validation grouped by claim", "claims": int(len(set(g[:n_fnc].tolist()))),
+                "head": head, "trained_with": sources})
+    return out
+
+
+def evaluate_stance_pairs(directory, model=None, embedder=None, folds: int = 5, quiet: bool = True) -> dict:
+    """Score the shipped stance model on an FNC-format folder; if the model was trained on exactly that
+    folder, cross-validate by claim instead (a model is never scored on its own training pairs)."""
+    from narrative_tracker.stance_model import StanceModel
+
+    digest = _file_digest(_fnc_files(directory)[1])
+    model = model or StanceModel.load(embedder=embedder)
+    if any(s.get("stances_sha256") == digest for s in model.meta.get("trained_on", [])):
+        out = cross_validate_stance(directory, embedder=model.encoder.embedder, folds=folds, labelled=None,
+                                    head=model.meta.get("head"), quiet=quiet)
+        out["note"] = "the shipped model was trained on these pairs, so this is cross-validation (same features and head)"
+        return out
+    claims, texts, labels, _ = load_fnc_pairs(directory)
+    pred, _, _ = model.predict(claims, texts)
+    out = stance_scores(labels, pred)
+    out.update({"mode": "shipped model", "model_version": model.version})
+    return out

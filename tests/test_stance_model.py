@@ -1,0 +1,114 @@
+"""The trained per-pair stance model: interface, training on a tiny set, FNC-format scoring, questions."""
+
+import json
+
+import numpy as np
+import pytest
+
+from narrative_tracker.embed import SentenceTransformerEmbedder
+from narrative_tracker.stance_eval import (
+    claim_groups,
+    evaluate_stance_pairs,
+    fnc_weighted_score,
+    load_fnc_pairs,
+    stance_scores,
+    train_stance_model,
+)
+from narrative_tracker.stance_model import ARTIFACT_DIR, CLASSES, StanceModel, is_question, stance_of_pairs
+from tests.conftest import FIXTURES
+
+PAIRS = FIXTURES / "stance_pairs"
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def shipped(embedder):
+    return StanceModel.load(embedder=embedder)
+
+
+def test_shipped_artifact_is_small_safe_and_versioned():
+    npz, meta = ARTIFACT_DIR / "stance_model.npz", ARTIFACT_DIR / "stance_model.json"
+    assert npz.stat().st_size + meta.stat().st_size < 5 * 1024 * 1024
+    with np.load(npz, allow_pickle=False) as data:  # plain arrays, no pickle
+        assert {"mean", "scale", "w0", "b0"} <= set(data.files)
+    info = json.loads(meta.read_text())
+    assert info["version"] and info["classes"] == list(CLASSES)
+    assert {s["kind"] for s in info["trained_on"]} >= {"fnc"}
+
+
+def test_pairs_in_labels_and_confidences_out(shipped):
+    claim = "NATO organised the riots"
+    texts = [
+        "NATO organised the riots to topple the government, and everyone knows it.",
+        "State TV claimed that NATO had organised the riots.",
+        "There is no evidence that NATO organised the riots; the claim is a recurring propaganda line.",
+        "The central bank kept interest rates unchanged on Thursday.",
+    ]
+    labels, confidences, why = shipped.predict([claim] * 4, texts)
+    assert len(labels) == len(confidences) == len(why) == 4
+    assert all(label in CLASSES for label in labels)
+    assert all(0.0 <= c <= 1.0 for c in confidences)
+    assert labels[1] == "reports" and "claimed" in why[1]
+    assert labels[2] == "refutes" and "no evidence" in why[2]
+    assert labels[3] == "unrelated"
+    related, _, _ = shipped.predict([claim] * 4, texts, related_only=True)
+    assert "unrelated" not in related
+    with pytest.raises(ValueError):
+        shipped.predict([claim], texts)
+
+
+def test_a_question_is_not_an_assertion(shipped):
+    question = "That is, radical Islamists were not the organizers of the riots? Then who was behind them?"
+    assert is_question(question)
+    assert not is_question("The riots were organised from abroad. Who else could have done it, after all, but the West.")
+    labels, _, why = shipped.predict(["Foreign hand behind the unrest"], [question], related_only=True)
+    assert labels == ["reports"] and why == ["question"]
+    # the pipeline entry point too, with or without a trained artifact
+    assert stance_of_pairs(["Foreign hand behind the unrest"], [question], model=shipped)[0][0] == "reports"
+
+
+def test_train_on_a_tiny_labelled_set(tmp_path, embedder):
+    extra = (["Old bridge to close for repairs"] * 2,
+             ["Is the old bridge going to close? Nobody knows.", "The old bridge closes next month, the city confirmed."],
+             ["reports", "asserts"])
+    model = train_stance_model(PAIRS, labelled=False, embedder=embedder, out_dir=tmp_path, extra=extra,
+                               version="tiny-1", quiet=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stance_model.json", "stance_model.npz"]
+    loaded = StanceModel.load(tmp_path, embedder=embedder)
+    assert loaded.version == "tiny-1"
+    assert loaded.meta["class_counts"]["refutes"] == 4
+    labels, confidences, _ = loaded.predict(["Striker signs for the club"],
+                                            ["The club announced the striker signed a three-year contract."])
+    assert labels[0] in CLASSES and 0 < confidences[0] <= 1
+
+
+def test_fnc_metrics_and_claim_groups():
+    claims, texts, labels, bodies = load_fnc_pairs(PAIRS)
+    assert len(claims) == 17 and set(labels) == set(CLASSES)
+    groups = claim_groups(claims, bodies, labels)
+    # the two frog headlines share related bodies: one claim, never split across train and test
+    frog = {g for c, g in zip(claims, groups) if "rog" in c}
+    assert len(frog) == 1 and len(set(groups.tolist())) == 3
+    assert fnc_weighted_score(["agree", "unrelated"], ["agree", "unrelated"]) == 1.0
+    assert fnc_weighted_score(["asserts", "unrelated"], ["reports", "asserts"]) == pytest.approx(0.25 / 1.25)
+    scores = stance_scores(["asserts", "refutes", "unrelated"], ["asserts", "asserts", "unrelated"])
+    assert scores["per_class"]["refutes"]["f1"] == 0.0 and scores["per_class"]["asserts"]["precision"] == 0.5
+
+
+def test_evaluate_stance_pairs_cli(capsys):
+    from pipelines.cli import main
+
+    assert main(["evaluate", "--stance-pairs", str(PAIRS), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "shipped model" and out["pairs"] == 17
+    assert 0.0 <= out["macro_f1"] <= 1.0 and set(out["per_class"]) == set(CLASSES)
+    assert "f1" in out["per_class"]["refutes"] and 0.0 <= out["fnc_score"] <= 1.0
+
+
+def test_bad_pairs_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="bodies.csv"):
+        evaluate_stance_pairs(tmp_path)
