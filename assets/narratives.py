@@ -7,6 +7,7 @@ from assets.partitions import DUCKDB_POOL, daily_partitions, single_run, window_
 from assets.resources import EmbeddingModel, NarrativeDB
 from narrative_tracker.codebook import load_codebook
 from narrative_tracker.narratives import apply_codebook, assign_codebook, discover_narratives
+from narrative_tracker import warehouse
 from narrative_tracker.preview import markdown
 
 
@@ -196,4 +197,7 @@ def published_database(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg
     from narrative_tracker.db import publish
 
     path = publish(db.path)
+    if path is None:  # DuckLake: every commit is already a snapshot readers see whole
+        return dg.MaterializeResult(metadata={"warehouse": warehouse.from_setting(db.path).describe(),
+                                              "published": "nothing to copy: readers attach the lake (docs/deploy.md)"})
     return dg.MaterializeResult(metadata={"path": str(path.resolve()), "bytes": path.stat().st_size})

@@ -13,6 +13,14 @@ analyst's open session keeps reading the snapshot it opened (the old file stays 
 next session sees the new one. A crash at any point leaves the published file whole. ``connect(path)``
 opens the working file for writing (adopting the published file the first time); ``connect(path,
 read_only=True)`` opens the published file.
+
+**DuckLake.** ``path`` may also be a DuckLake setting (``ducklake:<catalog file>`` or
+``ducklake:postgres:dbname=...``, see ``narrative_tracker.warehouse``): ``connect`` then attaches the lake and
+``USE``s it, so the same SQL runs. There is nothing to publish (every commit is a snapshot readers see whole),
+and the tables are created once by :func:`setup`, never by a stage that may run beside another. DuckLake has no
+PRIMARY KEY / UNIQUE constraints and no fixed-size arrays: :func:`lake_ddl` drops the constraints and stores
+``FLOAT[dim]`` as ``FLOAT[]``; every write is backend-neutral SQL (anti-joins and delete-then-insert, never
+``ON CONFLICT``), so the DuckDB file keeps its keys as a guard and behaves as before.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+
+from narrative_tracker import warehouse
 
 SCHEMA_VERSION = "3"
 DEFAULT_DB_PATH = Path("data/narratives.duckdb")
@@ -80,8 +90,12 @@ def working_path(path: str | os.PathLike) -> Path:
     return path.with_name(f"{path.stem}.work{path.suffix or '.duckdb'}")
 
 
-def publish(path: str | os.PathLike) -> Path:
-    """Atomically replace the published file ``path`` with a checkpointed copy of its working file."""
+def publish(path: str | os.PathLike) -> Path | None:
+    """Atomically replace the published file ``path`` with a checkpointed copy of its working file.
+
+    A DuckLake has nothing to publish (readers see every committed snapshot): returns None."""
+    if warehouse.is_lake_url(path):
+        return None
     path = Path(path)
     work = working_path(path)
     if not work.exists():
@@ -125,7 +139,9 @@ def open_duckdb(path: str | os.PathLike, read_only: bool = False, config: dict |
 
 def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database: the published file read-only, or the working file for writing (tables created,
-    an existing published file adopted the first time)."""
+    an existing published file adopted the first time). A DuckLake setting attaches the lake instead."""
+    if warehouse.is_lake_url(path):
+        return _connect_lake(warehouse.from_setting(path), read_only)
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -164,6 +180,72 @@ def connection(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = Fals
         con.close()
 
 
+def _connect_lake(wh: warehouse.Warehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
+    con = warehouse.open_lake(wh, read_only=read_only)
+    if not table_exists(con, "pipeline_meta"):
+        con.close()
+        raise warehouse.WarehouseNotSetUp(
+            f"{wh.describe()} has no narrative-tracker tables yet: run `narratives setup --db '{wh.url}'` "
+            "(`narratives run` and the ingest asset do it first)"
+        )
+    return con
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the connection's default catalog is a DuckLake."""
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return bool(row) and row[0] == "ducklake"
+
+
+_PK_CLAUSE = re.compile(r",\s*PRIMARY KEY\s*\([^)]*\)")
+_PK_INLINE = re.compile(r"\s+PRIMARY KEY\b")
+
+
+def lake_ddl(ddl: str) -> str:
+    """The DDL as DuckLake takes it: no PRIMARY KEY / UNIQUE, ``FLOAT[{dim}]`` stored as a list ``FLOAT[]``.
+
+    Uniqueness is kept by the writes themselves (content ids + anti-joins, delete-then-insert per range)."""
+    if re.search(r"\bUNIQUE\b", ddl):
+        raise ValueError("UNIQUE constraints are not supported on DuckLake; keep uniqueness in the writes")
+    return _PK_INLINE.sub("", _PK_CLAUSE.sub("", ddl)).replace("FLOAT[{dim}]", "FLOAT[]")
+
+
+def setup(path: str | os.PathLike = DEFAULT_DB_PATH, dim: int | None = None) -> None:
+    """Create or migrate the tables (and, given the model's ``dim``, the embedding tables): the one setup step.
+
+    Runs before any stage (``narratives run``, ``narratives setup``, the ingest asset), never inside the daily
+    assets that run side by side on a shared DuckLake. Idempotent; concurrent setups retry on conflict."""
+    if not warehouse.is_lake_url(path):
+        with connection(path) as con:  # a DuckDB file applies its schema on every open for writing
+            if dim is not None:
+                ensure_embedding_table(con, dim)
+        return
+    con = warehouse.open_lake(warehouse.from_setting(path))
+    try:
+        overwrite(con, lambda: apply_schema(con))
+        if dim is not None:
+            overwrite(con, lambda: ensure_embedding_table(con, dim))
+    finally:
+        con.close()
+
+
+def overwrite(con: duckdb.DuckDBPyConnection, work, *, attempts: int = 10):
+    """The one helper for writes: ``work()`` in one transaction; on a transaction conflict (a concurrent worker
+    on a shared DuckLake) it is rolled back and run again after a backoff. ``work`` must be idempotent — the
+    stages delete their range and insert it again — so a retry never duplicates rows."""
+
+    def attempt():
+        with transaction(con):
+            return work()
+
+    return warehouse.retrying(attempt, attempts=attempts)
+
+
+def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str, replace: bool = True) -> None:
+    """Write ``pipeline_meta[key]`` (``replace=False``: only when absent), on every backend."""
+    run_script(con, "set_meta", {"key": key, "value": value, "replace": replace})
+
+
 def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
     """Migration for tables created by an older version: add the columns the DDL has and the table lacks.
 
@@ -180,7 +262,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
         scratch.close()
     for table, column, data_type in expected:
         present = con.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'main' AND table_name = $t AND column_name = $c",
+            "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main' "
+            "AND table_name = $t AND column_name = $c",
             {"t": table, "c": column},
         ).fetchone()[0]
         if not present and _IDENT.match(table) and _IDENT.match(column) and _TYPE.match(data_type):
@@ -216,20 +299,24 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
 
     ``paragraph_embeddings`` and ``codebook_examples`` wait until the embedding size is known.
     """
+    lake = is_lake(con)
     for name, ddl in schema_statements():
         if "{dim}" in ddl:
             continue
+        if lake:
+            ddl = lake_ddl(ddl)
         if "CREATE TABLE" in ddl.upper():
-            con.execute(ddl)
+            if lake:  # DuckLake runs one statement per execute
+                for statement in statements(ddl):
+                    con.execute(statement)
+            else:
+                con.execute(ddl)
             _add_missing_columns(con, ddl)
         else:
             con.execute(ddl)
     run_script(con, "migrate_schema")
     _backfill_daily_counts(con)
-    con.execute(
-        "INSERT INTO pipeline_meta VALUES ('schema_version', $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        {"v": SCHEMA_VERSION},
-    )
+    set_meta(con, "schema_version", SCHEMA_VERSION)
 
 
 def ensure_embedding_table(con: duckdb.DuckDBPyConnection, dim: int) -> None:
@@ -242,17 +329,23 @@ def ensure_embedding_table(con: duckdb.DuckDBPyConnection, dim: int) -> None:
             f"this database stores {row[0]}-dimensional embeddings; the configured model gives {dim}. "
             "Use another --db for a model of another size."
         )
+    lake = is_lake(con)
+    if lake and row is not None and table_exists(con, "paragraph_embeddings") and table_exists(con, "codebook_examples"):
+        return  # created by setup(); no DDL where daily stages may run side by side
     for name, ddl in schema_statements():
         if "{dim}" in ddl:
-            con.execute(ddl.replace("{dim}", str(dim)))
-            _add_missing_columns(con, ddl.replace("{dim}", str(dim)))
-    con.execute("INSERT INTO pipeline_meta VALUES ('embedding_dim', $d) ON CONFLICT (key) DO NOTHING", {"d": str(dim)})
+            ddl = lake_ddl(ddl) if lake else ddl.replace("{dim}", str(dim))
+            con.execute(ddl)
+            _add_missing_columns(con, ddl)
+    set_meta(con, "embedding_dim", str(dim), replace=False)
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(
         con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = $n", {"n": name}
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'main' "
+            "AND table_name = $n",
+            {"n": name},
         ).fetchone()[0]
     )
 

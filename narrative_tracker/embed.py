@@ -191,6 +191,7 @@ def embed_partitions(
 ) -> EmbedReport:
     """Embed every paragraph text of partitions ``start``..``end`` that has no vector for this model yet."""
     report = EmbedReport(model=embedder.name)
+    lake = db.is_lake(con)
     if not db.table_exists(con, "paragraph_embeddings"):
         db.ensure_embedding_table(con, embedder.dim)
     todo = con.execute(db.query("texts_to_embed"), {"start": start, "end": end, "model": embedder.name}).pl()
@@ -212,8 +213,11 @@ def embed_partitions(
                 "embedded_at": [dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)] * chunk.height,
             }
         )
-        with db.staged(con, staged_embeddings=staged), db.transaction(con):
-            con.execute(db.query("insert_embeddings"), {"model": embedder.name})
+        with db.staged(con, staged_embeddings=staged):
+            db.overwrite(con, lambda: con.execute(db.query("insert_embeddings"), {"model": embedder.name}))
+            if lake:
+                # Two workers may embed the same text at once (DuckLake appends never conflict): keep one row.
+                db.overwrite(con, lambda: db.run_script(con, "dedupe_embeddings", {"model": embedder.name}))
         report.texts_embedded += chunk.height
         if progress:
             progress(report.texts_embedded, report.texts_needed)

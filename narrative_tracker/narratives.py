@@ -66,10 +66,14 @@ def _now() -> dt.datetime:
 
 
 def load_vectors(frame: pl.DataFrame, column: str = "embedding") -> np.ndarray:
-    """An ``Array(Float32, d)`` polars column as a ``(n, d)`` float32 array."""
+    """An ``Array(Float32, d)`` polars column (a ``List`` on DuckLake, which stores ``FLOAT[]``) as a ``(n, d)``
+    float32 array."""
     if frame.height == 0:
         return np.zeros((0, 0), np.float32)
-    return np.ascontiguousarray(frame[column].to_numpy(), dtype=np.float32)
+    series = frame[column]
+    if isinstance(series.dtype, pl.List):
+        series = series.list.to_array(series.list.len().max())
+    return np.ascontiguousarray(series.to_numpy(), dtype=np.float32)
 
 
 # --------------------------------------------------------------------------------------------- codebook
@@ -205,11 +209,15 @@ def assign_codebook(
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
     staged = pl.DataFrame(rows, schema=_ASSIGNMENT_SCHEMA)
     report.assignments = staged.height
-    with db.staged(con, staged_assignments=staged), db.transaction(con):
+
+    def write() -> None:  # the range's codebook rows replaced whole; retried on a DuckLake conflict
         con.execute(db.query("delete_assignments"), {"start": start, "end": end, "method": "codebook"})
         con.execute(db.query("insert_assignments"))
         db.run_script(con, "refresh_narrative_sizes")
         db.refresh_daily_counts(con, start, end)
+
+    with db.staged(con, staged_assignments=staged):
+        db.overwrite(con, write)
     return report
 
 
@@ -382,10 +390,7 @@ def discover_narratives(
     with db.staged(con, staged_narratives=staged_n, staged_members=staged_m, staged_lineage=staged_l), db.transaction(con):
         db.run_script(con, "replace_discovered", {"model": model, "now": now})
         apply_decisions(con)
-        con.execute(
-            "INSERT INTO pipeline_meta VALUES ('discovery_fingerprint', $f) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            {"f": fingerprint},
-        )
+        db.set_meta(con, "discovery_fingerprint", fingerprint)
     report.narratives = staged_n.height
     report.assigned_paragraphs = con.execute("SELECT count(*) FROM paragraph_narratives WHERE method = 'discovered'").fetchone()[0]
     _fill_top(con, report)

@@ -81,8 +81,12 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     frame = pl.DataFrame(rows, schema=_SCHEMA)
     report.paragraphs = frame.height
     report.distinct_texts = frame["text_hash"].n_unique() if frame.height else 0
-    with db.staged(con, staged_paragraphs=frame), db.transaction(con):
+
+    def write() -> None:  # the range replaced whole; retried on a DuckLake conflict (idempotent)
         con.execute(db.query("delete_paragraphs"), {"start": start, "end": end})
         con.execute(db.query("insert_paragraphs"))
         db.refresh_daily_counts(con, start, end)
+
+    with db.staged(con, staged_paragraphs=frame):
+        db.overwrite(con, write)
     return report

@@ -208,6 +208,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from narrative_tracker.db import DatabaseLockedError, publish
+    from narrative_tracker.warehouse import WarehouseError
     from pipelines.definitions import defs, range_tags
 
     for path in args.input or []:
@@ -219,8 +220,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     config = _run_config(args, log_level)
 
-    print(f"[1/2] ingest -> {args.db}", flush=True)
+    print(f"[1/2] ingest -> {_shown(args.db)}", flush=True)
     try:
+        _setup_lake(args)
         ingest = defs.resolve_job_def("ingest_job").execute_in_process(
             run_config={"ops": {"ingest": config["ops"]["ingest"]}, "resources": {"db": config["resources"]["db"]},
                         "loggers": config["loggers"]},
@@ -230,6 +232,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DatabaseLockedError as exc:
         print(f"narratives: {exc}", file=sys.stderr)
         return 3
+    except WarehouseError as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 2
     if not ingest.success:
         return _failed(ingest)
     meta = {e.asset_key.path[-1]: e.materialization.metadata for e in ingest.get_asset_materialization_events()}
@@ -308,18 +313,15 @@ def _last_state(db_path: str) -> str | None:
 
 
 def _save_state(db_path: str, state: str) -> None:
-    from narrative_tracker.db import connection
+    from narrative_tracker.db import connection, set_meta
 
     with connection(db_path) as con:
-        con.execute(
-            "INSERT INTO pipeline_meta VALUES ('last_complete_run', $s) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            {"s": state},
-        )
+        set_meta(con, "last_complete_run", state)
 
 
 def _failed(result) -> int:
     for event in result.all_events:
-        if event.is_failure and event.step_failure_data is not None:
+        if event.is_step_failure and event.step_failure_data is not None:
             err = event.step_failure_data.error
             print(f"narratives: step {event.step_key} failed: {err.cause.message if err.cause else err.message}", file=sys.stderr)
     return 1
@@ -354,12 +356,46 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         if summary["quarantine"].height:
             print("\nQuarantine (reason, records):")
             print(summary["quarantine"])
-        print(f"\nAnalyse it (the published copy; runs never wait for it): duckdb -readonly {db_path}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
+        print(f"\nAnalyse it (runs never wait for it): {_analyse_hint(db_path)}    (tables: articles, paragraphs, narratives, paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
+
+
+def _analyse_hint(db_path: str) -> str:
+    from narrative_tracker.warehouse import is_lake_url
+
+    if is_lake_url(db_path):
+        return f"narratives sql --db '{db_path}'  (the lake attached read-only)"
+    return f"duckdb -readonly {db_path}  (the published copy)"
+
+
+def _shown(path: str) -> str:
+    from narrative_tracker.warehouse import from_setting
+
+    return from_setting(path).describe()
+
+
+def _setup_lake(args: argparse.Namespace) -> None:
+    """DuckLake: create / migrate the tables once, before any stage (the stages never run DDL there)."""
+    from narrative_tracker import db
+    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.warehouse import is_lake_url
+
+    if is_lake_url(args.db):
+        dim = SentenceTransformerEmbedder(args.model or None, precision=args.precision).dim
+        db.setup(args.db, dim=dim)
 
 
 def _missing_db(path: str) -> bool:
     """True (after saying so) when there is no published database at ``path``."""
-    if Path(path).exists():
+    from narrative_tracker.warehouse import WarehouseError, from_setting
+
+    try:
+        wh = from_setting(path)
+    except WarehouseError as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return True
+    if wh.kind == "ducklake-postgres":
+        return False  # connecting says clearly when the server or the tables are missing
+    if Path(wh.location).exists():
         return False
     print(f"narratives: no database at {path}; run `narratives run` first", file=sys.stderr)
     return True
@@ -564,7 +600,12 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if _missing_db(args.db):
         return 2
     if args.statement is None:
+        from narrative_tracker.warehouse import from_setting
+
         shell = shutil.which("duckdb") or str(Path(sys.executable).parent / "duckdb")
+        wh = from_setting(args.db)
+        if wh.is_lake:  # an in-memory session with the lake attached read-only: never waits on a run
+            os.execv(shell, [shell, "-cmd", wh.attach_sql(read_only=True)])
         os.execv(shell, [shell, "-readonly", args.db])
     import polars as pl
 

@@ -1,15 +1,20 @@
 -- Narratives removed from the codebook go, with their assignments; the others are inserted or updated.
+-- Update-then-insert-missing rather than ON CONFLICT: DuckLake has no primary keys (same result on a DuckDB file).
 DELETE FROM paragraph_narratives
 WHERE narrative_id IN (
     SELECT narrative_id FROM narratives WHERE origin = 'codebook' AND NOT list_contains($ids, narrative_id)
 );
 DELETE FROM narratives
 WHERE origin = 'codebook' AND NOT list_contains($ids, narrative_id);
+UPDATE narratives
+SET label = s.label,
+    description = s.description,
+    keywords = s.keywords,
+    threshold = s.threshold,
+    updated_at = s.updated_at
+FROM staged_narratives AS s
+WHERE narratives.narrative_id = s.narrative_id;
 INSERT INTO narratives BY NAME
-SELECT * FROM staged_narratives
-ON CONFLICT (narrative_id) DO UPDATE SET
-    label = excluded.label,
-    description = excluded.description,
-    keywords = excluded.keywords,
-    threshold = excluded.threshold,
-    updated_at = excluded.updated_at;
+SELECT s.*
+FROM staged_narratives AS s
+ANTI JOIN narratives AS n USING (narrative_id);
