@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, single_run, window_days
+from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
 from assets.resources import EmbeddingModel, NarrativeDB
 from narrative_tracker.embed import embed_partitions
 
@@ -12,7 +12,7 @@ from narrative_tracker.embed import embed_partitions
     deps=["paragraphs"],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=partition_pool(),
     group_name="embeddings",
     description="L2-normalised paragraph vectors keyed by (text_hash, model). DDL: sql/schema/40_paragraph_embeddings.sql",
 )

@@ -8,7 +8,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
-from assets.resources import NarrativeDB
+from assets.resources import EmbeddingModel, NarrativeDB
 from narrative_tracker import db as dbq
 from narrative_tracker.formats import IngestOptions
 from narrative_tracker.ingest import OUTCOMES, ingest_paths
@@ -67,8 +67,12 @@ class IngestConfig(dg.Config):
     )],
     pool=DUCKDB_POOL,
 )
-def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB):
-    """Parse every input file (format detected per file); unchanged files are skipped."""
+def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB, embedding_model: EmbeddingModel):
+    """Parse every input file (format detected per file); unchanged files are skipped.
+
+    On DuckLake this is also the setup step (tables created / migrated once, before the daily assets that may
+    run side by side): see ``NarrativeDB.setup``."""
+    db.setup(embedding_model)
     with db.connect() as con:
         report = ingest_paths(con, config.paths, config.options(), force=config.force, root=config.root,
                               max_file_mb=config.max_file_mb)

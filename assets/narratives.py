@@ -3,7 +3,7 @@
 import dagster as dg
 from pydantic import Field
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, single_run, window_days
+from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
 from assets.resources import EmbeddingModel, NarrativeDB
 from narrative_tracker.codebook import load_codebook
 from narrative_tracker.narratives import apply_codebook, assign_codebook, discover_narratives
@@ -48,7 +48,7 @@ def codebook(context: dg.AssetExecutionContext, config: CodebookConfig, db: Narr
     deps=["paragraph_embeddings", "codebook"],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=partition_pool(),
     group_name="narratives",
     description="Codebook narratives detected in each paragraph (paragraph_narratives, method = 'codebook').",
 )

@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, single_run, window_days
+from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
 from assets.resources import NarrativeDB
 from narrative_tracker.paragraphs import build_paragraphs
 from narrative_tracker.preview import markdown
@@ -13,7 +13,7 @@ from narrative_tracker.preview import markdown
     deps=["articles"],
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    pool=DUCKDB_POOL,
+    pool=partition_pool(),
     group_name="paragraphs",
     description="Cleaned paragraphs (boilerplate, captions, footnotes dropped). DDL: sql/schema/30_paragraphs.sql",
 )

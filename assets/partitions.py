@@ -18,6 +18,20 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=MIN_PLAUSIBLE.isoform
 # DuckDB has one writer at a time: every asset that writes runs in this pool (limit 1 in dagster.yaml),
 # and a range of days is processed in one run (one query, one transaction) rather than one run per day.
 DUCKDB_POOL = "duckdb_writer"
+# The daily (partitioned) assets on DuckLake with a PostgreSQL catalog: their own pool, whose limit sets how many
+# ranges of days are written at once (dagster.yaml of the deployment, docs/deploy.md); every cross-partition asset
+# stays in DUCKDB_POOL (limit 1), so discovery, lineage, alerts and publishing never overlap.
+LAKE_PARTITION_POOL = "lake_partitions"
+
+
+def partition_pool() -> str:
+    """The pool of the daily assets: the single-writer pool, or ``lake_partitions`` on a PostgreSQL DuckLake."""
+    import os
+
+    from narrative_tracker import warehouse
+
+    setting = os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")
+    return LAKE_PARTITION_POOL if warehouse.from_setting(setting).parallel else DUCKDB_POOL
 single_run = dg.BackfillPolicy.single_run()
 
 

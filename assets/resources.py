@@ -10,19 +10,29 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from narrative_tracker import db
+from narrative_tracker import db, warehouse
 from narrative_tracker.embed import Embedder, make_embedder
 
 
 class NarrativeDB(dg.ConfigurableResource):
-    """The DuckDB file the pipeline writes. Opened per stage, closed right after (one writer at a time)."""
+    """The warehouse the pipeline writes: a DuckDB file (one writer at a time) or a DuckLake
+    (``ducklake:<catalog file>`` / ``ducklake:postgres:...``, see ``narrative_tracker.warehouse``). Opened per
+    stage, closed right after; on a lake every connection attaches it and ``USE``s it, so the SQL is the same."""
 
-    path: str = Field(default="data/narratives.duckdb", description="DuckDB file; created with its tables on first use.")
+    path: str = Field(default="data/narratives.duckdb",
+                      description="DuckDB file (created with its tables on first use), or a DuckLake setting: "
+                                  "'ducklake:<catalog>.ducklake' or 'ducklake:postgres:dbname=... host=...'.")
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with db.connection(self.path) as con:
             yield con
+
+    def setup(self, embedding_model: EmbeddingModel | None = None) -> None:
+        """DuckLake: create / migrate the tables (and the embedding tables for the model's size) once. A DuckDB
+        file needs nothing: it applies its schema whenever it is opened for writing (one writer)."""
+        if warehouse.is_lake_url(self.path):
+            db.setup(self.path, dim=embedding_model.get_embedder().dim if embedding_model else None)
 
 
 class EmbeddingModel(dg.ConfigurableResource):

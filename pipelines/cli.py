@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="separator of multi-valued CSV cells such as outlets or tags (default: '+')")
     run.add_argument("--format", choices=["text", "html", "csv", "jsonl", "feed"],
                      help="read every file as this format instead of detecting it per file")
+    run.add_argument("--workers", type=int, default=1, metavar="N",
+                     help="write N ranges of days at once, each in its own process (DuckLake on PostgreSQL only; "
+                          "discovery, alerts and publishing still run once, after them)")
     run.add_argument("--force", action="store_true",
                      help="re-parse files already ingested with the same options (still adds no duplicate rows)")
     run.add_argument("--verbose", "-v", action="store_true", help="show Dagster's own log lines")
@@ -208,13 +211,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     import dagster as dg
 
     from narrative_tracker.db import DatabaseLockedError, publish
-    from narrative_tracker.warehouse import WarehouseError
+    from narrative_tracker.warehouse import WarehouseError, from_setting
     from pipelines.definitions import defs, range_tags
 
     for path in args.input or []:
         if not Path(path).exists():
             print(f"narratives: input path does not exist: {path}", file=sys.stderr)
             return 2
+    try:
+        parallel_ok = from_setting(args.db).parallel
+    except WarehouseError as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and not parallel_ok:
+        print("narratives: --workers needs DuckLake with a PostgreSQL catalog (ducklake:postgres:...); a DuckDB file "
+              "or a DuckLake catalog file has one writer", file=sys.stderr)
+        return 2
     instance = _instance()
     log_level = "DEBUG" if args.verbose else "WARNING"
     began = time.perf_counter()
@@ -261,6 +273,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         with connection(args.db) as con:
             lo, hi = con.execute("SELECT min(partition_date), max(partition_date) FROM articles").fetchone()
         start, end = min(start, lo), max(end, hi)
+    if args.workers > 1:
+        return _run_parallel(args, config, instance, start, end, state, began)
     print(f"[2/2] paragraphs, embeddings, narratives for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
     job = defs.resolve_job_def("narratives_job")
     daily = job.execute_in_process(
@@ -291,6 +305,49 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(args.db, start, end, ingest_meta=meta)
     # a failed ERROR check fails the command; WARN checks (recent alerts) only show
     return 0 if all(p or sev == dg.AssetCheckSeverity.WARN for _, p, sev in checks) else 1
+
+
+def _selected(config: dict, assets: tuple[str, ...]) -> dict:
+    """The run config with op config only for the selected assets."""
+    return {k: v for k, v in config.items() if k != "ops"} | {"ops": {k: v for k, v in config["ops"].items() if k in assets}}
+
+
+def _run_parallel(args, config: dict, instance, start: dt.date, end: dt.date, state: str, began: float) -> int:
+    """``--workers N``: the cross-partition steps once in this process, the daily assets in N worker processes."""
+    import dagster as dg
+
+    from narrative_tracker.db import connection
+    from pipelines import parallel
+    from pipelines.definitions import defs, range_tags
+
+    with connection(args.db) as con:
+        weights = dict(con.execute("SELECT partition_date, count(*) FROM articles WHERE partition_date BETWEEN $s AND $e GROUP BY ALL",
+                                   {"s": start, "e": end}).fetchall())
+    ranges = parallel.split_days(start, end, args.workers, weights)
+    print(f"[2/2] {start} .. {end}: codebook, then {len(ranges)} workers over ranges of days "
+          f"({', '.join(f'{a}..{b}' for a, b in ranges)}), then discovery, trends, alerts, search, publish", flush=True)
+    job = defs.resolve_job_def("narratives_job")
+
+    def serial(assets: tuple[str, ...]):
+        return job.execute_in_process(run_config=_selected(config, assets), instance=instance, tags=range_tags(start, end),
+                                      asset_selection=[dg.AssetKey(k) for k in assets], raise_on_error=False)
+
+    before = serial(parallel.BEFORE)
+    if not before.success:
+        return _failed(before)
+    results = parallel.run_workers(_selected(config, parallel.WORKER_ASSETS), ranges)
+    for r in results:
+        print(f"      worker {r.start}..{r.end}: {'ok' if r.success else 'FAILED'} in {r.seconds:.1f}s, "
+              f"{r.conflict_retries} conflict retries{(' — ' + r.error) if r.error else ''}")
+    if not all(r.success for r in results):
+        return 1
+    after = serial(parallel.AFTER)
+    if not after.success:
+        return _failed(after)
+    _save_state(args.db, state)
+    print(f"      done in {time.perf_counter() - began:.1f}s")
+    _print_summary(args.db, start, end)
+    return 0
 
 
 def _state(args: argparse.Namespace) -> str:
@@ -376,11 +433,11 @@ def _shown(path: str) -> str:
 def _setup_lake(args: argparse.Namespace) -> None:
     """DuckLake: create / migrate the tables once, before any stage (the stages never run DDL there)."""
     from narrative_tracker import db
-    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.embed import make_embedder
     from narrative_tracker.warehouse import is_lake_url
 
     if is_lake_url(args.db):
-        dim = SentenceTransformerEmbedder(args.model or None, precision=args.precision).dim
+        dim = make_embedder(args.model, precision=args.precision).dim
         db.setup(args.db, dim=dim)
 
 

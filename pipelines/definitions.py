@@ -14,6 +14,7 @@ import dagster as dg
 from assets import embeddings, ingest, narratives, paragraphs
 from assets.partitions import daily_partitions
 from assets.resources import default_resources
+from narrative_tracker import warehouse
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -22,12 +23,25 @@ NIGHTLY_LOOKBACK_DAYS = 2  # the nightly run also redoes the two days before yes
 all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings, narratives])
 all_checks = dg.load_asset_checks_from_modules([paragraphs, embeddings, narratives])
 
-# Everything, in process: DuckDB has one writer, so steps run one after the other in one process.
+
+
+def daily_executor() -> dg.ExecutorDefinition:
+    """The executor of the jobs that write: in process (one writer) on a DuckDB file or a file-catalog DuckLake;
+    on DuckLake with a PostgreSQL catalog Dagster's multiprocess executor, ``NARRATIVES_MAX_CONCURRENT`` steps at
+    a time (default 2). Parallel *days* come from several runs over ranges of days at once (a backfill with
+    ``BackfillPolicy.multi_run``, or ``narratives run --workers N``); discovery, lineage, alerts and publishing
+    cover every day and stay one step each, serialised in the ``narratives_serial`` pool (limit 1)."""
+    if warehouse.from_setting(os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")).parallel:
+        return dg.multiprocess_executor.configured({"max_concurrent": int(os.environ.get("NARRATIVES_MAX_CONCURRENT", "2"))})
+    return dg.in_process_executor
+
+
+# Everything in one run. On a DuckDB file steps run one after the other in one process (one writer).
 narratives_job = dg.define_asset_job(
     "narratives_job",
     selection=dg.AssetSelection.all(),
     partitions_def=daily_partitions,
-    executor_def=dg.in_process_executor,
+    executor_def=daily_executor(),
     description="Ingest the configured inputs; rebuild paragraphs, embeddings and codebook detections for a range of days; rediscover narratives.",
 )
 ingest_job = dg.define_asset_job(
@@ -42,7 +56,7 @@ daily_job = dg.define_asset_job(
     "daily_job",
     selection=dg.AssetSelection.all() - dg.AssetSelection.assets("articles", "quarantine"),
     partitions_def=daily_partitions,
-    executor_def=dg.in_process_executor,
+    executor_def=daily_executor(),
     description="Everything after ingest, for a range of days (started by the articles sensor).",
 )
 
