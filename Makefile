@@ -8,11 +8,12 @@ export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 DB ?= data/narratives.duckdb
 
-.PHONY: install demo test bench dev clean help
+.PHONY: install demo demo-lake postgres test bench bench-lake dev clean help
 
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
-	@echo "make test   - set up .venv and run the test suite"
+	@echo "make test   - set up .venv and run the test suite (installs Debian's postgresql when missing)"
+	@echo "make demo-lake - the sample corpus on DuckLake with a throwaway PostgreSQL catalog, two workers"
 	@echo "make bench  - run benchmarks/ (about 8 min); writes benchmarks/results.json and results.md"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
@@ -30,8 +31,17 @@ demo: install
 	$(BIN)/narratives run --db $(DB)
 	$(BIN)/narratives report --db $(DB) --out data/report.html
 
-test: install
+# The DuckLake tests and demo-lake start a throwaway PostgreSQL cluster from Debian's package (as root, e.g. in CI).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; } || \
+	  { echo "PostgreSQL is missing: run 'sudo apt-get install -y postgresql'"; exit 1; }
+
+test: install postgres
 	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+demo-lake: install postgres
+	$(BIN)/python scripts/demo_lake.py
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
@@ -40,4 +50,4 @@ dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 clean:
-	rm -rf $(VENV) *.egg-info $(DB) $(DB).wal
+	rm -rf $(VENV) *.egg-info $(DB) $(DB).wal data/lake

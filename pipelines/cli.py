@@ -177,6 +177,13 @@ def _parser() -> argparse.ArgumentParser:
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
     summary.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+
+    setup = sub.add_parser("setup", help="create or migrate the tables of a warehouse (DuckLake: before any concurrent run)",
+                           description="Create or migrate every table, the embedding tables sized for the model included. "
+                                       "`run` does it first; a DuckDB file does it whenever it is opened for writing.")
+    setup.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH",
+                       help="DuckDB file, 'ducklake:<catalog>.ducklake' or 'ducklake:postgres:dbname=... host=...'")
+    setup.add_argument("--model", default="", metavar="PATH", help="the embedding model (default: the bundled all-MiniLM-L6-v2)")
     return parser
 
 
@@ -651,6 +658,20 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    from narrative_tracker import db
+    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.warehouse import WarehouseError
+
+    try:
+        db.setup(args.db, dim=SentenceTransformerEmbedder(args.model or None).dim)
+    except WarehouseError as exc:
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 2
+    print(f"{_shown(args.db)}: tables ready")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import shutil
 
@@ -700,7 +721,8 @@ def main(argv: list[str] | None = None) -> int:
     if sys.stderr.isatty():
         os.environ.setdefault("NARRATIVES_PROGRESS", "1")  # progress bars on ingest and embedding
     commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "codebook": cmd_codebook,
-                "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search, "sql": cmd_sql}
+                "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search, "sql": cmd_sql,
+                "setup": cmd_setup}
     return commands[args.command](args)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets import embeddings, ingest, narratives, paragraphs
+from assets import embeddings, ingest, maintenance, narratives, paragraphs
 from assets.partitions import daily_partitions
 from assets.resources import default_resources
 from narrative_tracker import warehouse
@@ -20,7 +20,8 @@ RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 NIGHTLY_LOOKBACK_DAYS = 2  # the nightly run also redoes the two days before yesterday (late arrivals)
 
-all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings, narratives])
+all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings, narratives, maintenance])
+PIPELINE = dg.AssetSelection.all() - dg.AssetSelection.assets("lake_maintenance")
 all_checks = dg.load_asset_checks_from_modules([paragraphs, embeddings, narratives])
 
 
@@ -39,7 +40,7 @@ def daily_executor() -> dg.ExecutorDefinition:
 # Everything in one run. On a DuckDB file steps run one after the other in one process (one writer).
 narratives_job = dg.define_asset_job(
     "narratives_job",
-    selection=dg.AssetSelection.all(),
+    selection=PIPELINE,
     partitions_def=daily_partitions,
     executor_def=daily_executor(),
     description="Ingest the configured inputs; rebuild paragraphs, embeddings and codebook detections for a range of days; rediscover narratives.",
@@ -54,10 +55,23 @@ ingest_job = dg.define_asset_job(
 
 daily_job = dg.define_asset_job(
     "daily_job",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets("articles", "quarantine"),
+    selection=PIPELINE - dg.AssetSelection.assets("articles", "quarantine"),
     partitions_def=daily_partitions,
     executor_def=daily_executor(),
     description="Everything after ingest, for a range of days (started by the articles sensor).",
+)
+
+
+lake_maintenance_job = dg.define_asset_job(
+    "lake_maintenance_job",
+    selection=dg.AssetSelection.assets("lake_maintenance"),
+    executor_def=dg.in_process_executor,
+    description="DuckLake upkeep: flush inlined data, merge small files, expire snapshots older than the retention.",
+)
+lake_maintenance_weekly = dg.ScheduleDefinition(
+    job=lake_maintenance_job, cron_schedule="0 5 * * 0", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.STOPPED,
+    description="Sundays 05:00 UTC, after the nightly run: compact the lake (no-op on a DuckDB file).",
 )
 
 
@@ -118,8 +132,8 @@ def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEn
 defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
-    jobs=[narratives_job, ingest_job, daily_job],
-    schedules=[nightly],
+    jobs=[narratives_job, ingest_job, daily_job, lake_maintenance_job],
+    schedules=[nightly, lake_maintenance_weekly],
     sensors=[inbox, after_ingest],
     resources=default_resources(),
 )
