@@ -54,5 +54,6 @@ def default_resources() -> dict:
     return {
         "db": NarrativeDB(path=os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")),
         "embedding_model": EmbeddingModel(model_path=os.environ.get("NARRATIVES_MODEL", ""),
-                                          precision=os.environ.get("NARRATIVES_PRECISION", "auto")),
+                                          precision=os.environ.get("NARRATIVES_PRECISION", "auto"),
+                                          device=os.environ.get("NARRATIVES_DEVICE", "cpu")),
     }

@@ -115,3 +115,24 @@ def run_stages(con, paths, embedder, codebook=None):
         apply_codebook(con, codebook, embedder)
         assign_codebook(con, codebook, embedder.name, *days)
     return report
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory):
+    """A throwaway PostgreSQL cluster (Debian's postgresql; `make test` installs it), started once per session."""
+    from narrative_tracker import pg_cluster
+
+    cluster = pg_cluster.start(tmp_path_factory.mktemp("pg"))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def lake_url(pg, tmp_path, monkeypatch):
+    """A new, empty DuckLake on the PostgreSQL cluster (its own catalog database, Parquet files under tmp_path)."""
+    import uuid
+
+    name = "lake_" + uuid.uuid4().hex[:10]
+    pg.createdb(name)
+    monkeypatch.setenv("NARRATIVES_LAKE_DATA_PATH", str(tmp_path / "lake_files") + "/")
+    return f"ducklake:postgres:{pg.conninfo(name)}"

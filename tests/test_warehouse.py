@@ -1,0 +1,233 @@
+"""The warehouse setting: DuckDB file, DuckLake (file catalog) and DuckLake on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import time
+
+import duckdb
+import polars as pl
+import pytest
+from conftest import SAMPLE, run_stages
+
+from narrative_tracker import db, warehouse
+
+DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+_IGNORED = {"ingested_at", "embedded_at", "assigned_at", "created_at", "updated_at", "first_seen_at", "run_at"}
+_TABLES = ("articles", "source_files", "paragraphs", "paragraph_embeddings", "codebook_examples", "narratives",
+           "paragraph_narratives", "quarantine", "narrative_daily_counts", "daily_paragraph_counts", "pipeline_meta",
+           "discovered_members", "alerts")
+
+
+def table_contents(con, table: str) -> pl.DataFrame:
+    """A table's rows in a canonical order, without wall-clock columns; vectors as lists (FLOAT[] on a lake)."""
+    frame = con.execute(f"SELECT * FROM {table}").pl()  # noqa: S608 - fixed names
+    frame = frame.drop([c for c in frame.columns if c in _IGNORED])
+    frame = frame.with_columns([pl.col(c).arr.to_list() for c, t in frame.schema.items() if isinstance(t, pl.Array)])
+    sortable = [c for c, t in frame.schema.items() if not isinstance(t, (pl.List, pl.Array, pl.Struct))]
+    return frame.sort(sortable, nulls_last=True)
+
+
+# ------------------------------------------------------------------------------------------- the setting
+@pytest.mark.parametrize("url, message", [
+    ("", "empty"),
+    ("ducklake:", "needs a catalog"),
+    ("ducklake:mysql:db=x", "unsupported DuckLake catalog"),
+    ("postgres://u@h/db", "unsupported warehouse setting"),
+    ("ducklake:postgres:host=127.0.0.1", "dbname"),
+    ("ducklake:postgres:dbname=x port=abc", "port must be a number"),
+    ("ducklake:postgres:dbname=x colour=blue", "unknown PostgreSQL connection keys"),
+    ("ducklake:postgres:just words", "key=value"),
+])
+def test_a_bad_setting_is_refused_clearly(url, message):
+    with pytest.raises(warehouse.WarehouseError, match=message):
+        warehouse.parse(url)
+
+
+def test_the_three_forms():
+    assert warehouse.parse("data/n.duckdb").kind == "duckdb"
+    lake = warehouse.parse("ducklake:data/n.ducklake")
+    assert (lake.kind, lake.location, lake.parallel) == ("ducklake-file", "data/n.ducklake", False)
+    pg = warehouse.parse("ducklake:postgres:dbname=lake host=10.0.0.5 password=secret", "s3://bucket/lake/")
+    assert (pg.kind, pg.data_path, pg.parallel) == ("ducklake-postgres", "s3://bucket/lake/", True)
+    assert "secret" not in pg.describe()
+
+
+def test_a_missing_extension_wheel_is_named(monkeypatch):
+    real = warehouse.importlib.util.find_spec
+    monkeypatch.setattr(warehouse.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "duckdb_extension_ducklake" else real(name, *a))
+    with pytest.raises(warehouse.WarehouseError, match=r"pip install duckdb-extension-ducklake==1\.5\.5"):
+        db.connect("ducklake:postgres:dbname=x host=127.0.0.1")
+
+
+def test_an_unreachable_server_is_named():
+    port = __import__("narrative_tracker.pg_cluster", fromlist=["free_port"]).free_port()  # nothing listens there
+    with pytest.raises(warehouse.WarehouseError, match="cannot reach the PostgreSQL catalog"):
+        db.connect(f"ducklake:postgres:dbname=lake host=127.0.0.1 port={port} user=postgres connect_timeout=3")
+
+
+def test_a_missing_catalog_database_is_named(pg):
+    with pytest.raises(warehouse.WarehouseError, match="does not exist: create it first"):
+        db.connect(f"ducklake:postgres:{pg.conninfo('no_such_db')}")
+
+
+def test_a_lake_is_set_up_once_not_by_a_stage(lake_url):
+    with pytest.raises(warehouse.WarehouseNotSetUp, match="narratives setup"):
+        db.connect(lake_url)
+    db.setup(lake_url, dim=16)
+    db.setup(lake_url, dim=16)  # idempotent
+    with db.connection(lake_url) as con:
+        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'embedding_dim'").fetchall() == [("16",)]
+        with pytest.raises(ValueError, match="16-dimensional"):
+            db.ensure_embedding_table(con, 32)
+
+
+def test_lake_tables_have_the_file_tables_columns(lake_url, tmp_path):
+    """Same tables, same columns, same types (except FLOAT[n] stored as FLOAT[]) on both backends."""
+    db.setup(tmp_path / "f.duckdb", dim=16)
+    db.setup(lake_url, dim=16)
+    query = ("SELECT table_name, column_name, replace(data_type, '[16]', '[]') FROM information_schema.columns "
+             "WHERE table_catalog = current_database() ORDER BY ALL")
+    with db.connection(tmp_path / "f.duckdb") as f, db.connection(lake_url) as lake:
+        assert f.execute(query).fetchall() == lake.execute(query).fetchall()
+
+
+# ------------------------------------------------------------------------------------------- the stages
+def test_stages_give_identical_tables_on_a_file_and_on_the_lake(lake_url, tmp_path, topic_embedder, tiny_codebook):
+    from narrative_tracker.discover import HdbscanClusterer
+    from narrative_tracker.narratives import compute_alerts, discover_narratives
+    from test_identity import Identity
+
+    db.setup(lake_url, dim=topic_embedder.dim)
+    results = {}
+    for name, target in (("file", tmp_path / "f.duckdb"), ("lake", lake_url)):
+        with db.connection(target) as con:
+            run_stages(con, [SAMPLE], topic_embedder, tiny_codebook)
+            run_stages(con, [SAMPLE], topic_embedder, tiny_codebook)  # a rerun adds nothing
+            discover_narratives(con, topic_embedder.name, reducer=Identity(), clusterer=HdbscanClusterer(min_cluster_size=3, min_samples=2))
+            compute_alerts(con)
+            results[name] = {t: table_contents(con, t) for t in _TABLES + ("narrative_daily",)}
+    for table in _TABLES + ("narrative_daily",):
+        assert results["file"][table].equals(results["lake"][table]), table
+    assert results["lake"]["paragraphs"].height == 80
+
+
+# ------------------------------------------------------------------------------------------- concurrency
+def _overwrite_days(url: str, data_path: str, start: dt.date, end: dt.date, rounds: int, queue) -> None:
+    import os
+
+    os.environ["NARRATIVES_LAKE_DATA_PATH"] = data_path
+    from narrative_tracker import db as db_
+    from narrative_tracker import warehouse as wh
+    from narrative_tracker.paragraphs import build_paragraphs
+
+    with db_.connection(url) as con:
+        for _ in range(rounds):
+            build_paragraphs(con, start, end)
+    queue.put(wh.conflict_retries())
+
+
+def _poll(url: str, data_path: str, seconds: float, queue) -> None:
+    import os
+
+    os.environ["NARRATIVES_LAKE_DATA_PATH"] = data_path
+    from narrative_tracker import db as db_
+
+    seen, errors, polls = set(), [], 0
+    deadline = time.monotonic() + seconds
+    with db_.connection(url, read_only=True) as con:
+        while time.monotonic() < deadline:
+            try:
+                con.execute("BEGIN TRANSACTION")
+                seen.add(con.execute(
+                    "SELECT count(*), count(DISTINCT paragraph_id), (SELECT sum(paragraphs) FROM daily_paragraph_counts) "
+                    "FROM paragraphs").fetchone())
+                con.execute("COMMIT")
+                polls += 1
+            except Exception as exc:  # noqa: BLE001 - the test reports any error
+                errors.append(repr(exc))
+                break
+    queue.put((sorted(seen, key=str), errors, polls))
+
+
+def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed_states(lake_url, tmp_path, hash_embedder):
+    from narrative_tracker.ingest import ingest_paths
+    from narrative_tracker.paragraphs import build_paragraphs
+
+    data_path = str(tmp_path / "lake_files") + "/"
+    db.setup(lake_url, dim=hash_embedder.dim)
+    with db.connection(lake_url) as con:
+        ingest_paths(con, [SAMPLE])
+        build_paragraphs(con, *DAYS)
+        expected = table_contents(con, "paragraphs")
+        days = sorted(d for (d,) in con.execute("SELECT DISTINCT partition_date FROM articles").fetchall())
+    assert len(days) >= 3 and expected.height == 80
+    split = days[len(days) // 2]
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    writers = [ctx.Process(target=_overwrite_days, args=(lake_url, data_path, DAYS[0], split - dt.timedelta(days=1), 6, queue)),
+               ctx.Process(target=_overwrite_days, args=(lake_url, data_path, split, DAYS[1], 6, queue))]
+    reader = ctx.Process(target=_poll, args=(lake_url, data_path, 12.0, queue))
+    for p in (reader, *writers):
+        p.start()
+    for p in (reader, *writers):
+        p.join(120)
+        assert p.exitcode == 0
+    results = [queue.get(timeout=5) for _ in range(3)]
+    polled = next(r for r in results if isinstance(r, tuple))
+    retries = sum(r for r in results if isinstance(r, int))
+    seen, errors, polls = polled
+    assert errors == [] and polls > 10
+    # every state a reader saw is a committed one: all 80 paragraphs, no duplicate, counts matching the rows
+    assert seen == [(80, 80, 80)], seen
+    with db.connection(lake_url) as con:
+        assert table_contents(con, "paragraphs").equals(expected)
+        assert con.execute("SELECT sum(paragraphs) FROM daily_paragraph_counts").fetchone()[0] == 80
+    print(f"conflict retries: {retries}")
+
+
+def test_overwrite_retries_a_conflict_and_stays_idempotent(lake_url):
+    """Two connections delete-then-insert different keys of one table at once: DuckLake refuses one commit;
+    ``db.overwrite`` runs that transaction again and both writes land exactly once."""
+    db.setup(lake_url)
+    a, b = db.connect(lake_url), db.connect(lake_url)
+    try:
+        for con, key in ((a, "a"), (b, "b")):
+            db.set_meta(con, key, "0")
+        a.execute("BEGIN TRANSACTION")
+        db.set_meta(a, "a", "1")
+        attempts = []
+
+        def write_b():
+            attempts.append(1)
+            db.set_meta(b, "b", "1")
+            if len(attempts) == 1:
+                a.execute("COMMIT")  # a commits first: b's first commit conflicts
+
+        before = warehouse.conflict_retries()
+        db.overwrite(b, write_b)
+        assert len(attempts) == 2 and warehouse.conflict_retries() == before + 1
+        rows = sorted(a.execute("SELECT key, value FROM pipeline_meta WHERE key IN ('a', 'b')").fetchall())
+        assert rows == [("a", "1"), ("b", "1")]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_file_catalog_lake_and_maintenance(tmp_path, hash_embedder, monkeypatch):
+    from narrative_tracker.maintenance import maintain
+
+    monkeypatch.delenv("NARRATIVES_LAKE_DATA_PATH", raising=False)
+    url = f"ducklake:{tmp_path / 'n.ducklake'}"
+    db.setup(url, dim=hash_embedder.dim)
+    with db.connection(url) as con:
+        run_stages(con, [SAMPLE], hash_embedder)
+        run_stages(con, [SAMPLE], hash_embedder)
+        before = table_contents(con, "paragraphs")
+        report = maintain(con, retention_days=0)
+        assert report.snapshots_after < report.snapshots_before
+        assert table_contents(con, "paragraphs").equals(before)
+    with pytest.raises(ValueError, match="DuckLake"):
+        maintain(duckdb.connect(), 7)
