@@ -118,21 +118,30 @@ def run_stages(con, paths, embedder, codebook=None):
 
 
 @pytest.fixture(scope="session")
-def pg(tmp_path_factory):
-    """A throwaway PostgreSQL cluster (Debian's postgresql; `make test` installs it), started once per session."""
+def pg():
+    """A throwaway PostgreSQL cluster (Debian's postgresql; `make test` installs it), started once per session.
+
+    Its folder is its own temporary directory, not pytest's tmp_path: pytest deletes old basetemp folders
+    when other pytest sessions start, which would pull the data directory from under a running server."""
+    import shutil
+    import tempfile
+
     from narrative_tracker import pg_cluster
 
-    cluster = pg_cluster.start(tmp_path_factory.mktemp("pg"))
+    folder = Path(tempfile.mkdtemp(prefix="narratives-pg-"))
+    cluster = pg_cluster.start(folder)
     yield cluster
     cluster.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def lake_url(pg, tmp_path, monkeypatch):
-    """A new, empty DuckLake on the PostgreSQL cluster (its own catalog database, Parquet files under tmp_path)."""
+def lake_url(pg, monkeypatch):
+    """A new, empty DuckLake on the PostgreSQL cluster (its own catalog database, Parquet files in the cluster's
+    folder); ``NARRATIVES_LAKE_DATA_PATH`` points there for the test."""
     import uuid
 
     name = "lake_" + uuid.uuid4().hex[:10]
     pg.createdb(name)
-    monkeypatch.setenv("NARRATIVES_LAKE_DATA_PATH", str(tmp_path / "lake_files") + "/")
+    monkeypatch.setenv("NARRATIVES_LAKE_DATA_PATH", str(pg.folder / "files" / name) + "/")
     return f"ducklake:postgres:{pg.conninfo(name)}"

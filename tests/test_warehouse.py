@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import multiprocessing
-import time
 
 import duckdb
 import polars as pl
@@ -129,16 +128,16 @@ def _overwrite_days(url: str, data_path: str, start: dt.date, end: dt.date, roun
     queue.put(wh.conflict_retries())
 
 
-def _poll(url: str, data_path: str, seconds: float, queue) -> None:
+def _poll(url: str, data_path: str, stop, queue) -> None:
     import os
 
     os.environ["NARRATIVES_LAKE_DATA_PATH"] = data_path
     from narrative_tracker import db as db_
 
     seen, errors, polls = set(), [], 0
-    deadline = time.monotonic() + seconds
     with db_.connection(url, read_only=True) as con:
-        while time.monotonic() < deadline:
+        queue.put("reading")
+        while not stop.is_set():
             try:
                 con.execute("BEGIN TRANSACTION")
                 seen.add(con.execute(
@@ -152,11 +151,13 @@ def _poll(url: str, data_path: str, seconds: float, queue) -> None:
     queue.put((sorted(seen, key=str), errors, polls))
 
 
-def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed_states(lake_url, tmp_path, hash_embedder):
+def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed_states(lake_url, hash_embedder):
     from narrative_tracker.ingest import ingest_paths
     from narrative_tracker.paragraphs import build_paragraphs
 
-    data_path = str(tmp_path / "lake_files") + "/"
+    import os
+
+    data_path = os.environ["NARRATIVES_LAKE_DATA_PATH"]
     db.setup(lake_url, dim=hash_embedder.dim)
     with db.connection(lake_url) as con:
         ingest_paths(con, [SAMPLE])
@@ -166,20 +167,25 @@ def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed
     assert len(days) >= 3 and expected.height == 80
     split = days[len(days) // 2]
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    writers = [ctx.Process(target=_overwrite_days, args=(lake_url, data_path, DAYS[0], split - dt.timedelta(days=1), 6, queue)),
-               ctx.Process(target=_overwrite_days, args=(lake_url, data_path, split, DAYS[1], 6, queue))]
-    reader = ctx.Process(target=_poll, args=(lake_url, data_path, 12.0, queue))
-    for p in (reader, *writers):
+    queue, stop = ctx.Queue(), ctx.Event()
+    writers = [ctx.Process(target=_overwrite_days, args=(lake_url, data_path, DAYS[0], split - dt.timedelta(days=1), 4, queue)),
+               ctx.Process(target=_overwrite_days, args=(lake_url, data_path, split, DAYS[1], 4, queue))]
+    reader = ctx.Process(target=_poll, args=(lake_url, data_path, stop, queue))
+    reader.start()
+    assert queue.get(timeout=120) == "reading"  # the reader is attached before the writers start
+    for p in writers:
         p.start()
-    for p in (reader, *writers):
-        p.join(120)
+    for p in writers:
+        p.join(180)
         assert p.exitcode == 0
+    stop.set()
+    reader.join(60)
+    assert reader.exitcode == 0
     results = [queue.get(timeout=5) for _ in range(3)]
     polled = next(r for r in results if isinstance(r, tuple))
     retries = sum(r for r in results if isinstance(r, int))
     seen, errors, polls = polled
-    assert errors == [] and polls > 10
+    assert errors == [] and polls > 5
     # every state a reader saw is a committed one: all 80 paragraphs, no duplicate, counts matching the rows
     assert seen == [(80, 80, 80)], seen
     with db.connection(lake_url) as con:
