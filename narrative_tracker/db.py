@@ -314,9 +314,29 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
             _add_missing_columns(con, ddl)
         else:
             con.execute(ddl)
-    run_script(con, "migrate_schema")
+    _migrate(con)
     _backfill_daily_counts(con)
     set_meta(con, "schema_version", SCHEMA_VERSION)
+
+
+_DROP_NOT_NULL = re.compile(r"^ALTER TABLE (\w+) ALTER COLUMN (\w+) DROP NOT NULL$", re.I)
+
+
+def _migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Run ``sql/queries/migrate_schema.sql``. A ``DROP NOT NULL`` runs only where the column still has the
+    constraint: DuckDB files take it again harmlessly, DuckLake refuses it (and an error aborts the setup
+    transaction)."""
+    for statement in statements(query("migrate_schema")):
+        match = _DROP_NOT_NULL.match(" ".join(statement.split()))
+        if match:
+            nullable = con.execute(
+                "SELECT is_nullable FROM information_schema.columns WHERE table_catalog = current_database() "
+                "AND table_schema = 'main' AND table_name = $t AND column_name = $c",
+                {"t": match.group(1), "c": match.group(2)},
+            ).fetchone()
+            if nullable is None or nullable[0] == "YES":
+                continue
+        con.execute(statement)
 
 
 def ensure_embedding_table(con: duckdb.DuckDBPyConnection, dim: int) -> None:

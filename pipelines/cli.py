@@ -660,11 +660,11 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from narrative_tracker import db
-    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.embed import make_embedder
     from narrative_tracker.warehouse import WarehouseError
 
     try:
-        db.setup(args.db, dim=SentenceTransformerEmbedder(args.model or None).dim)
+        db.setup(args.db, dim=make_embedder(args.model).dim)
     except WarehouseError as exc:
         print(f"narratives: {exc}", file=sys.stderr)
         return 2
