@@ -167,8 +167,23 @@ SANDBOX_CONFIG = {
 
 
 def connect_sandboxed(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
-    """The published database read-only, with external file access disabled (``SANDBOX_CONFIG``)."""
-    return open_duckdb(path, read_only=True, config=SANDBOX_CONFIG)
+    """The published database read-only, with external file access disabled (``SANDBOX_CONFIG``).
+
+    On DuckLake the lake is attached read-only first; then only its data path stays readable
+    (``allowed_directories``) and the same settings are locked."""
+    if not warehouse.is_lake_url(path):
+        return open_duckdb(path, read_only=True, config=SANDBOX_CONFIG)
+    con = connect(path, read_only=True)
+    try:
+        data_path = con.execute("SELECT value FROM lake.options() WHERE option_name = 'data_path'").fetchone()
+        con.execute("SET allowed_directories = $dirs", {"dirs": [data_path[0]] if data_path and data_path[0] else []})
+        for name in ("autoinstall_known_extensions", "autoload_known_extensions", "enable_external_access"):
+            con.execute(f"SET {name} = false")  # fixed names
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 @contextlib.contextmanager

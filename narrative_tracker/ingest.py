@@ -291,7 +291,7 @@ def _refused_result(path: Path, refused: Refused) -> FileResult:
 def _write_outcomes(con: duckdb.DuckDBPyConnection, report: IngestReport) -> None:
     frame = pl.DataFrame(report.outcomes, schema=_INPUT_FILE_SCHEMA)
     with db.staged(con, staged_input_files=frame), db.transaction(con):
-        con.execute(db.query("upsert_input_files"))
+        db.run_script(con, "upsert_input_files")
 
 
 def ingest_paths(

@@ -237,3 +237,18 @@ def test_file_catalog_lake_and_maintenance(tmp_path, hash_embedder, monkeypatch)
         assert table_contents(con, "paragraphs").equals(before)
     with pytest.raises(ValueError, match="DuckLake"):
         maintain(duckdb.connect(), 7)
+
+
+def test_analyst_sql_on_a_lake_reads_the_lake_and_nothing_else(lake_url, hash_embedder):
+    db.setup(lake_url, dim=hash_embedder.dim)
+    with db.connection(lake_url) as con:
+        run_stages(con, [SAMPLE], hash_embedder)
+    con = db.connect_sandboxed(lake_url)
+    try:
+        assert con.execute("SELECT count(*) FROM paragraphs").fetchone()[0] == 80  # Parquet under the data path
+        with pytest.raises(duckdb.Error, match="Permission"):
+            con.execute("SELECT * FROM read_csv('/etc/passwd')")
+        with pytest.raises(duckdb.Error):
+            con.execute("SET enable_external_access = true")
+    finally:
+        con.close()
