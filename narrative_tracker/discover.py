@@ -37,6 +37,8 @@ MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest 
 ASSIGN_QUANTILE = 0.05  # a paragraph joins a cluster when closer to its centroid than this quantile of its members
 MERGE_COSINE = 0.9  # a residual cluster this close to an earlier round's centroid is that cluster's fringe
 TERMS_SAMPLE = 2_000  # member texts per cluster read for its c-TF-IDF terms
+SAME_CLAIM_COSINE = 0.9  # clusters whose centroids are this close (average linkage) say the same thing: merged
+REASSIGN_FLOOR = 0.6  # an outlier joins its nearest cluster when its cosine to the centroid is at least this
 
 
 class Reducer(Protocol):
@@ -50,6 +52,13 @@ class Clusterer(Protocol):
 def auto_min_cluster_size(n: int) -> int:
     """3 for tiny sets, growing with log n: 10 at 2,000 paragraphs, 17 at 50,000, 30 at 10 million (cap 100)."""
     return int(min(100, max(3, round(2.3 * np.log(max(n, 1)) - 7.5))))
+
+
+def claim_min_cluster_size(n: int) -> int:
+    """The default: a third of ``auto_min_cluster_size`` (3 up to ~3,000 texts, 4 at 6,000, 6 at 50,000). Chosen on
+    EUvsDisinfo claims dated before 2019 (docs/discovery.md): smaller clusters with leaf selection agreed best with
+    the fact-checkers' tags, and the outliers they leave are reassigned (``REASSIGN_FLOOR``)."""
+    return max(3, round(auto_min_cluster_size(n) / 3))
 
 
 @dataclass
@@ -91,17 +100,19 @@ class UmapReducer:
 
 @dataclass
 class HdbscanClusterer:
-    min_cluster_size: int | None = None  # None: auto_min_cluster_size(n)
-    min_samples: int | None = None  # None: min(5, min_cluster_size)
+    min_cluster_size: int | None = None  # None: claim_min_cluster_size(n)
+    min_samples: int | None = None  # None: 1 with leaf selection, else min(5, min_cluster_size)
+    selection: str = "leaf"  # HDBSCAN cluster_selection_method: 'leaf' (fine-grained claims) or 'eom'
 
     def fit_predict(self, points: np.ndarray) -> np.ndarray:
         from sklearn.cluster import HDBSCAN
 
         n = points.shape[0]
-        mcs = self.min_cluster_size or auto_min_cluster_size(n)
+        mcs = self.min_cluster_size or claim_min_cluster_size(n)
         if n < max(2 * mcs, 6):
             return np.full(n, -1, np.int64)
-        model = HDBSCAN(min_cluster_size=mcs, min_samples=self.min_samples or min(5, mcs), copy=True)
+        samples = self.min_samples or (1 if self.selection == "leaf" else min(5, mcs))
+        model = HDBSCAN(min_cluster_size=mcs, min_samples=samples, cluster_selection_method=self.selection, copy=True)
         return model.fit_predict(points).astype(np.int64)
 
 
@@ -209,28 +220,36 @@ def discover(
     max_cluster_points: int = MAX_CLUSTER_POINTS,
     rounds: int = 2,
     embed: Embed | None = None,
+    reassign_floor: float | None = REASSIGN_FLOOR,
+    merge_cosine: float | None = SAME_CLAIM_COSINE,
 ) -> Discovery:
     """Cluster ``vectors`` (``(n, d)`` unit rows, one per paragraph ``texts[i]``) into discovered narratives.
 
     Up to ``max_cluster_points`` rows everything is reduced and clustered; above it, a sample is clustered and
     the rest assigned to the clusters' centroids, with ``rounds`` passes over the residual. ``embed`` (the
     embedder that made ``vectors``) ranks sentences for the claim labels and terms for MMR; without it claim
-    labels come from one-sentence members first and terms in c-TF-IDF order.
+    labels come from one-sentence members first and terms in c-TF-IDF order. Outliers whose cosine to the
+    nearest centroid is at least ``reassign_floor`` join that cluster (``None``: outliers stay unassigned);
+    clusters whose centroids are within ``merge_cosine`` are merged first (``None``: no merging).
     """
     n = vectors.shape[0]
     if n == 0:
         return Discovery(np.zeros(0, np.int64))
     clusterer = clusterer or HdbscanClusterer()
     reducer = reducer or UmapReducer()
-    mcs = getattr(clusterer, "min_cluster_size", None) or auto_min_cluster_size(min(n, max_cluster_points))
+    mcs = getattr(clusterer, "min_cluster_size", None) or claim_min_cluster_size(min(n, max_cluster_points))
     if n < max(2 * mcs, 6):
         return Discovery(np.full(n, -1, np.int64))
     if n <= max_cluster_points:
         labels = clusterer.fit_predict(reducer.fit_transform(vectors))
     else:
         labels = _sample_and_assign(vectors, reducer, clusterer, max_cluster_points, rounds)
+    if merge_cosine is not None:
+        labels = merge_same_claims(vectors, labels, merge_cosine)
     found = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
     centroids = {c: _unit(vectors[labels == c].mean(axis=0)) for c in found}
+    if reassign_floor is not None and found:
+        labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
     terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed)
     clusters = []
     for c in found:
@@ -242,6 +261,43 @@ def discover(
         clusters.append(Cluster(c, members, terms.get(c, []), centroids[c], order[:n_representatives].tolist(), claim))
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))
     return Discovery(labels, clusters)
+
+
+def merge_same_claims(vectors: np.ndarray, labels: np.ndarray, cosine: float = SAME_CLAIM_COSINE) -> np.ndarray:
+    """Merge clusters that say the same thing: average-linkage agglomeration of the cluster centroids (scikit-learn)
+    cut at cosine distance ``1 - cosine``. A merged cluster keeps its smallest label."""
+    found = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
+    if len(found) < 2:
+        return labels
+    from sklearn.cluster import AgglomerativeClustering
+
+    centroids = np.stack([_unit(vectors[labels == c].mean(axis=0)) for c in found])
+    groups = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - cosine).fit_predict(centroids)
+    target = {}
+    for c, g in zip(found, groups.tolist()):
+        target.setdefault(g, c)  # found is sorted: the smallest label of each group
+    remap = np.arange(max(found) + 1)
+    for c, g in zip(found, groups.tolist()):
+        remap[c] = target[g]
+    out = labels.copy()
+    hit = out >= 0
+    out[hit] = remap[out[hit]]
+    return out
+
+
+def reassign_outliers(vectors: np.ndarray, labels: np.ndarray, found: list[int], centroids: np.ndarray, floor: float) -> np.ndarray:
+    """Outliers (``-1``) whose cosine to the nearest centroid (rows of ``centroids``, labels ``found``) is at least
+    ``floor`` join that cluster; centroids are not recomputed, so the order of outliers does not matter."""
+    labels = labels.copy()
+    noise = np.flatnonzero(labels < 0)
+    ids = np.asarray(found)
+    for start in range(0, noise.size, 100_000):
+        chunk = noise[start : start + 100_000]
+        sims = vectors[chunk] @ centroids.T
+        best = sims.argmax(axis=1)
+        ok = sims[np.arange(chunk.size), best] >= floor
+        labels[chunk[ok]] = ids[best[ok]]
+    return labels
 
 
 def _terms_sample(texts: Sequence[str], labels: np.ndarray) -> tuple[list[str], np.ndarray]:

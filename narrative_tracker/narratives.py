@@ -458,11 +458,13 @@ def compute_alerts(con: duckdb.DuckDBPyConnection, min_volume: int = ALERT_MIN_V
 
 
 # --------------------------------------------------------------------------------------------- promote
-def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str,
+def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str | None,
                         codebook_path: str | None = None, examples: int = 8) -> list[str]:
-    """Add a discovered narrative to the codebook (its most central paragraphs become the examples) and record
-    the decision, both or neither.
+    """Add a discovered narrative to the codebook and record the decision, both or neither.
 
+    The entry carries its claim label (as the first example, and as the label unless ``label`` is given), a
+    description (the claim, its distinctive terms and where it came from) and its representative sentences as
+    examples: the most central member sentences (statements of at least four words, no questions, no repeats).
     The codebook (``codebook_path``, else the configured one) is edited through a validated temporary file
     renamed into place (``narrative_tracker.codebook_edit``); the rename happens inside the decision's
     transaction, so a failure of either leaves both as they were. Comments are kept where the entry can be
@@ -471,6 +473,7 @@ def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_i
     import logging
     import re as _re
 
+    from narrative_tracker.claims import MIN_WORDS, split_sentences
     from narrative_tracker.codebook import codebook_path as configured_codebook
     from narrative_tracker.codebook import load_codebook
     from narrative_tracker.codebook_edit import appended_text, commit_codebook, discard, stage_codebook
@@ -481,16 +484,28 @@ def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_i
     book = load_codebook(path)
     if new_id in book.ids:
         raise ValueError(f"{new_id!r} is already in {path}")
+    row = con.execute("SELECT claim_label, label, terms FROM narratives WHERE narrative_id = $n AND origin = 'discovered'",
+                      {"n": narrative_id}).fetchone()
     texts = [r[0] for r in con.execute(
         "SELECT any_value(p.text) FROM discovered_members m JOIN paragraphs p USING (text_hash) "
-        "WHERE m.narrative_id = $n GROUP BY m.text_hash ORDER BY max(m.score) DESC LIMIT $k",
-        {"n": narrative_id, "k": examples},
+        "WHERE m.narrative_id = $n GROUP BY m.text_hash ORDER BY max(m.score) DESC, m.text_hash LIMIT $k",
+        {"n": narrative_id, "k": 4 * examples},
     ).fetchall()]
-    if not texts:
+    if row is None or not texts:
         raise ValueError(f"{narrative_id!r} is not a discovered narrative with members in this database")
-    terms = con.execute("SELECT terms FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()[0] or []
-    entry = {"id": new_id, "label": label, "description": f"Promoted from discovered narrative {narrative_id} ({', '.join(terms)}).",
-             "examples": texts}
+    claim, shown, terms = row[0] or "", row[1], row[2] or []
+    chosen: list[str] = [claim] if claim else []
+    for text in texts:
+        for sentence in split_sentences(text) or [text]:
+            if len(chosen) >= examples:
+                break
+            if len(sentence.split()) >= MIN_WORDS and not sentence.endswith("?") and sentence not in chosen:
+                chosen.append(sentence)
+    if len(chosen) < 2:  # short or question-only members: fall back to the whole most central paragraphs
+        chosen += [t for t in texts if t not in chosen][: examples - len(chosen)]
+    description = (f"{claim} " if claim else "") + (
+        f"(Promoted from discovered narrative {narrative_id}; distinctive terms: {', '.join(terms) or 'none'}.)")
+    entry = {"id": new_id, "label": label or shown or claim, "description": description, "examples": chosen}
     text, kept = appended_text(path.read_text(encoding="utf-8"), entry)
     if not kept:
         logging.getLogger(__name__).warning("%s: the entry could not be appended as text; the codebook was re-written "
@@ -500,4 +515,4 @@ def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_i
         record_decision(con, narrative_id, "promote", new_id, before_commit=lambda: commit_codebook(tmp, path))
     finally:
         discard(tmp)  # already renamed on success
-    return texts
+    return chosen

@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
             p_.add_argument("target", metavar="TARGET_ID", help="the narrative it merges into")
         if name == "promote":
             p_.add_argument("--id", required=True, dest="new_id", metavar="CODEBOOK_ID", help="lower_snake_case id for the codebook")
-            p_.add_argument("--label", required=True, metavar="LABEL", help="human label")
+            p_.add_argument("--label", default="", metavar="LABEL", help="human label (default: its claim label)")
             p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to add it to (default: NARRATIVES_CODEBOOK or the bundled one)")
         p_.add_argument("--note", metavar="TEXT", help="why (stored with the decision)")
         p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
@@ -609,7 +609,7 @@ def cmd_narrative(args: argparse.Namespace) -> int:
                 from narrative_tracker.codebook import codebook_path
 
                 path = codebook_path(args.codebook or None)
-                examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label, path)
+                examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label or None, path)
                 print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
                       "run `narratives run --all-days` to detect it everywhere")
     except (ValueError, DatabaseLockedError) as exc:

@@ -70,6 +70,21 @@ def test_c_tf_idf_prefers_distinctive_terms():
     assert terms[0][0] != "kazakhstan"
 
 
+def test_leaf_fragments_of_one_claim_are_merged_and_close_outliers_reassigned():
+    from narrative_tracker.discover import merge_same_claims, reassign_outliers
+
+    vectors, truth = _blobs(20, 2, spread=0.02, seed=4)
+    labels = np.where(np.arange(40) % 10 == 0, -1, truth * 2 + np.arange(40) % 2)  # each blob split in two, 4 outliers
+    merged = merge_same_claims(vectors, labels)
+    assert sorted(set(merged[merged >= 0].tolist())) == [0, 2]
+    centroids = np.stack([vectors[merged == c].mean(axis=0) for c in (0, 2)])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    done = reassign_outliers(vectors, merged, [0, 2], centroids, 0.6)
+    assert (done >= 0).all() and (done == truth * 2).all()
+    far = reassign_outliers(-vectors, merged, [0, 2], centroids, 0.6)  # nothing near any centroid: stays an outlier
+    assert (far[merged < 0] == -1).all()
+
+
 def test_auto_min_cluster_size_grows_slowly():
     assert auto_min_cluster_size(50) == 3
     assert 8 <= auto_min_cluster_size(2_000) <= 12
@@ -91,7 +106,7 @@ def test_above_max_cluster_points_a_sample_is_clustered_and_the_rest_assigned_to
     vectors = np.concatenate([vectors, background / np.linalg.norm(background, axis=1, keepdims=True)])
     truth = np.concatenate([truth, np.full(200, -1)])
     texts = [f"{TOPICS[t % 3]} item {i}" if t >= 0 else f"unrelated chatter {i}" for i, t in enumerate(truth)]
-    clusterer = HdbscanClusterer(min_cluster_size=10)
+    clusterer = HdbscanClusterer(min_cluster_size=10, min_samples=5, selection="eom")  # the sampling path, not leaf selection
     sampled = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer, max_cluster_points=300)
     full = discover(vectors, texts, reducer=_Identity(), clusterer=clusterer)
     # the four largest clusters are the four blobs, each almost whole; what is left over is small

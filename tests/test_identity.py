@@ -171,3 +171,31 @@ def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_s
     assert row == (8, 0, 8)
     outlets = con.execute("SELECT sum(asserted), sum(unknown_stance) FROM narrative_outlets").fetchone()
     assert outlets == (0, 8)
+
+
+def test_promotion_round_trips_claim_description_and_sentences(two_topics, topic_embedder, tmp_path):
+    """Promote a discovered narrative, load the codebook back, detect with it: the promoted narrative finds its members."""
+    from narrative_tracker.claims import split_sentences
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.narratives import apply_codebook, assign_codebook, promote_to_codebook
+
+    con, _ = two_topics
+    path = tmp_path / "book.yaml"
+    path.write_text("# analysts' notes\ndetection: {default_threshold: 0.6, top_k: 1, keyword_bonus: 0.0}\nnarratives:\n"
+                    "  - id: placeholder\n    label: Placeholder\n    examples: [\"Nothing to see here at all.\"]\n")
+    nid, claim, terms = con.execute("SELECT narrative_id, claim_label, terms FROM narratives WHERE origin = 'discovered' "
+                                    "AND claim_label ILIKE '%fuel%'").fetchone()
+    examples = promote_to_codebook(con, nid, "fuel_prices", None, str(path))
+    book = load_codebook(path)
+    promoted = book.narrative("fuel_prices")
+    assert promoted.label == claim and list(promoted.examples) == examples and examples[0] == claim
+    assert claim in promoted.description and nid in promoted.description and terms[0] in promoted.description
+    members = {s for t in FUEL for s in split_sentences(t)}
+    assert len(examples) >= 2 and set(examples) <= members
+    assert "# analysts' notes" in path.read_text()
+    assert con.execute("SELECT status FROM narratives WHERE narrative_id = $n", {"n": nid}).fetchone()[0] == "promoted"
+    apply_codebook(con, book, topic_embedder)
+    assign_codebook(con, book, topic_embedder.name, *DAYS)
+    found = con.execute("SELECT count(DISTINCT p.text) FROM paragraph_narratives JOIN paragraphs p USING (paragraph_id) "
+                        "WHERE narrative_id = 'fuel_prices'").fetchone()[0]
+    assert found == len(FUEL)
