@@ -31,7 +31,9 @@ CLAIM_MEMBERS = 5  # most central members split into sentences for the claim lab
 MIN_WORDS = 4  # shorter sentences are fragments ("Read more.") unless nothing else is left
 MAX_CHARS = 300  # a longer "sentence" is a run-on paragraph: a fallback only
 CANDIDATES = 20  # c-TF-IDF candidates per cluster re-ranked by MMR
-DIVERSITY = 0.5  # MMR trade-off: 0 = closest to the centroid only, 1 = most different from terms picked
+SENTENCE_BUDGET = 4_000  # sentences embedded per discovery run for claim labels (one batch)
+TERM_BUDGET = 4_000  # candidate terms embedded per discovery run for MMR (fewer candidates per cluster when many)
+DIVERSITY = 0.2  # MMR trade-off (BERTopic's MaximalMarginalRelevance default is 0.1): 0 = closest to the centroid only, 1 = most different from terms picked
 _BREAK = re.compile(r"[|.!?;:,()\[\]\"“”«»„—–]+")  # no n-gram spans punctuation or a removed stop-phrase
 _TOKEN = re.compile(r"(?u)\b[^\W\d_][\w'’-]*[\w]|\b[^\W\d_]\b")
 
@@ -153,9 +155,10 @@ def distinctive_terms(
     contains another one picked ("colour" after "colour revolution")."""
     clusters, vocab, weights = c_tf_idf(texts, labels, language)
     shortlists: dict[int, list[str]] = {}
+    per_cluster = max(top_n, min(CANDIDATES, TERM_BUDGET // max(len(clusters), 1)))
     for row, c in enumerate(clusters):
         w = weights[row] if weights.shape[1] else np.zeros(0)
-        order = [i for i in np.argsort(-w, kind="stable")[:CANDIDATES] if w[i] > 0]
+        order = [i for i in np.argsort(-w, kind="stable")[: per_cluster if embed is not None else CANDIDATES] if w[i] > 0]
         shortlists[c] = [str(vocab[i]) for i in order]
     if embed is not None and centroids is not None:
         unique = sorted({t for terms in shortlists.values() for t in terms})
@@ -194,31 +197,55 @@ def claim_label(
     """The most central sentence of a cluster's members (``member_texts`` ordered most central first, with their
     unit vectors). Without ``embed``, sentences of multi-sentence members are ranked by how many of ``terms``
     they contain (then by position), one-sentence members by their own vector."""
-    candidates: list[tuple[str, int, int]] = []  # (sentence, member, position)
-    for m, text in enumerate(member_texts[:CLAIM_MEMBERS]):
-        for p, sentence in enumerate(split_sentences(text, language) or [text.strip()]):
-            candidates.append((sentence, m, p))
-    if not candidates:
-        return ""
+    return claim_labels([(member_texts, member_vectors, centroid, terms)], embed, language)[0]
 
-    def usable(s: str) -> bool:
-        return len(_words(s)) >= MIN_WORDS and len(s) <= MAX_CHARS and not s.rstrip().endswith("?")
 
-    pool = [c for c in candidates if usable(c[0])] or [c for c in candidates if len(c[0]) <= MAX_CHARS] or candidates
-    singles = {m for m in range(min(CLAIM_MEMBERS, len(member_texts))) if sum(c[1] == m for c in candidates) == 1}
-    scores = np.empty(len(pool))
-    need = [i for i, c in enumerate(pool) if c[1] not in singles]
-    for i, c in enumerate(pool):
-        if c[1] in singles:
-            scores[i] = float(member_vectors[c[1]] @ centroid)
-    if need:
-        if embed is not None:
-            scores[need] = embed([pool[i][0] for i in need]) @ centroid
-        else:
-            wanted = [set(t.split()) for t in terms]
-            for i in need:
-                words = set(_words(pool[i][0]))
-                # below any one-sentence member's cosine: a lexical score is only a tie-break among these
-                scores[i] = -2.0 + sum(w <= words for w in wanted) / (1 + len(wanted)) - pool[i][2] * 1e-3
-    best = max(range(len(pool)), key=lambda i: (scores[i], -pool[i][1], -pool[i][2]))
-    return pool[best][0]
+def claim_labels(
+    clusters: Sequence[tuple[Sequence[str], np.ndarray, np.ndarray, Sequence[str]]],
+    embed: Embed | None = None,
+    language: str = "en",
+    budget: int = SENTENCE_BUDGET,
+) -> list[str]:
+    """``claim_label`` for many clusters ``(member texts, member vectors, centroid, terms)`` with one ``embed`` call
+    for at most ``budget`` sentences (clusters past the budget rank their sentences lexically), so thousands of
+    clusters cost one bounded batch."""
+    pools = []
+    for texts, vectors, centroid, terms in clusters:
+        candidates: list[tuple[str, int, int]] = []  # (sentence, member, position)
+        for m, text in enumerate(texts[:CLAIM_MEMBERS]):
+            for p, sentence in enumerate(split_sentences(text, language) or [text.strip()]):
+                candidates.append((sentence, m, p))
+        pool = [c for c in candidates if _usable(c[0])] or [c for c in candidates if len(c[0]) <= MAX_CHARS] or candidates
+        singles = {m for m in range(min(CLAIM_MEMBERS, len(texts))) if sum(c[1] == m for c in candidates) == 1}
+        scores = np.full(len(pool), np.nan)
+        for i, c in enumerate(pool):
+            if c[1] in singles:
+                scores[i] = float(vectors[c[1]] @ centroid)
+        pools.append((pool, scores, centroid, terms))
+    wanted: list[tuple[int, int]] = []  # (cluster, pool index) of sentences to embed
+    if embed is not None:
+        for k, (pool, scores, _, _) in enumerate(pools):
+            need = [(k, i) for i in range(len(pool)) if np.isnan(scores[i])]
+            if len(wanted) + len(need) <= budget:
+                wanted += need
+    if wanted:
+        vectors = embed([pools[k][0][i][0] for k, i in wanted])
+        for (k, i), v in zip(wanted, vectors):
+            pools[k][1][i] = float(v @ pools[k][2])
+    out = []
+    for pool, scores, _, terms in pools:
+        if not pool:
+            out.append("")
+            continue
+        want = [set(t.split()) for t in terms]
+        for i in np.flatnonzero(np.isnan(scores)):
+            words = set(_words(pool[i][0]))
+            # below any cosine: a lexical score only ranks the sentences nothing embedded
+            scores[i] = -2.0 + sum(w <= words for w in want) / (1 + len(want)) - pool[i][2] * 1e-3
+        best = max(range(len(pool)), key=lambda i: (scores[i], -pool[i][1], -pool[i][2]))
+        out.append(pool[best][0])
+    return out
+
+
+def _usable(sentence: str) -> bool:
+    return len(_words(sentence)) >= MIN_WORDS and len(sentence) <= MAX_CHARS and not sentence.rstrip().endswith("?")

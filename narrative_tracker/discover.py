@@ -30,7 +30,7 @@ from typing import Protocol
 
 import numpy as np
 
-from narrative_tracker.claims import CLAIM_MEMBERS, Embed, claim_label, distinctive_terms
+from narrative_tracker.claims import CLAIM_MEMBERS, Embed, claim_labels, distinctive_terms
 
 SEED = 42
 MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest to centroids
@@ -251,14 +251,17 @@ def discover(
     if reassign_floor is not None and found:
         labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
     terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed)
-    clusters = []
+    orders = {}
     for c in found:
         members = np.flatnonzero(labels == c)
-        closeness = vectors[members] @ centroids[c]
-        order = members[np.argsort(-closeness, kind="stable")]
-        central = order[: max(n_representatives, CLAIM_MEMBERS)]
-        claim = claim_label([texts[i] for i in central.tolist()], vectors[central], centroids[c], embed, terms.get(c, []))
-        clusters.append(Cluster(c, members, terms.get(c, []), centroids[c], order[:n_representatives].tolist(), claim))
+        orders[c] = members[np.argsort(-(vectors[members] @ centroids[c]), kind="stable")]
+    # the claim labels of the largest clusters first get the sentence-embedding budget
+    by_size = sorted(found, key=lambda c: (-orders[c].size, c))
+    central = {c: orders[c][: max(n_representatives, CLAIM_MEMBERS)] for c in found}
+    claims = dict(zip(by_size, claim_labels(
+        [([texts[i] for i in central[c].tolist()], vectors[central[c]], centroids[c], terms.get(c, [])) for c in by_size], embed)))
+    clusters = [Cluster(c, np.sort(orders[c]), terms.get(c, []), centroids[c], orders[c][:n_representatives].tolist(), claims[c])
+                for c in found]
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))
     return Discovery(labels, clusters)
 

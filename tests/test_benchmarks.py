@@ -32,3 +32,17 @@ def test_discovery_benchmark_data_has_the_narratives_it_claims():
     pair = (vectors[:-1] * vectors[1:]).sum(axis=1)
     # paragraphs of one narrative are paraphrase-close; background ones are not
     assert pair[same & (truth[:-1] >= 0)].mean() > 0.3 > pair[truth[:-1] < 0].mean()
+
+
+def test_discovery_quality_scores_tags_the_way_the_issue_defines_them():
+    """NMI against the first tag with outliers as one class; purity = share of a cluster's claims carrying its most
+    common tag (any of their tags); outlier share."""
+    import discovery_quality
+
+    tags = [["a", "x"], ["b", "a"], ["a"], ["c"], ["c", "d"], ["d"]]
+    got = discovery_quality.score([0, 0, 0, 1, 1, -1], tags)
+    assert got["purity"] == 1.0  # 'a' is carried by all three of cluster 0, 'c' by both of cluster 1
+    assert got["purity_first_tag"] == round(4 / 5, 3)
+    assert got["outlier_share"] == round(1 / 6, 3) and got["clusters"] == 2
+    assert 0 < got["nmi"] < 1
+    assert discovery_quality._overlap_topic([0, 1, 2, 3], [5, 5, -1, 7]) == (5, 0.5)
