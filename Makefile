@@ -8,13 +8,15 @@ export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 DB ?= data/narratives.duckdb
 
-.PHONY: install demo demo-lake postgres test bench bench-lake dev clean help
+.PHONY: install demo demo-lake postgres test bench bench-lake detection stance-model dev clean help
 
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
 	@echo "make test   - set up .venv and run the test suite (installs Debian's postgresql when missing)"
 	@echo "make demo-lake - the sample corpus on DuckLake with a throwaway PostgreSQL catalog, two workers"
 	@echo "make bench  - run benchmarks/ (about 8 min); writes benchmarks/results.json and results.md"
+	@echo "make detection    - stance (FNC-1 CV by claim) + labelled-set scores; writes benchmarks/results/detection.json"
+	@echo "make stance-model - retrain the shipped stance model (narrative_tracker/models/) from ../shared + the tune part"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
 # torch first and pinned: here it resolves to the local CPU wheel; unpinned it would pull a CUDA build.
@@ -45,6 +47,14 @@ demo-lake: install postgres
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+FNC ?= ../shared/benchmarks/fnc1-stance
+
+detection: install
+	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/detection.py --fnc $(FNC)
+
+stance-model: install
+	OMP_NUM_THREADS=1 $(BIN)/narratives train-stance --pairs $(FNC) --version stance-$$(date -u +%Y%m%d)
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

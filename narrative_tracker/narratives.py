@@ -163,9 +163,10 @@ class AssignReport:
 
 
 def assign_codebook(
-    con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date
+    con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date, stance_model=None
 ) -> AssignReport:
-    """Score the paragraphs of days ``start``..``end`` and replace their codebook assignments."""
+    """Score the paragraphs of days ``start``..``end`` and replace their codebook assignments.
+    ``stance_model``: a :class:`~narrative_tracker.stance_model.StanceModel` (default: the shipped one)."""
     report = AssignReport()
     examples = example_vectors(con, codebook, model)
     frame = con.execute(db.query("paragraph_vectors_in_partitions"), {"start": start, "end": end, "model": model}).pl()
@@ -186,7 +187,7 @@ def assign_codebook(
         pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
         # stance per (paragraph, narrative) pair: the claim is the narrative's label
         stances = stance_of_pairs([codebook.narratives[j].label for _, j in hits], [texts[i] for i, _ in hits],
-                                  vectors[hits[:, 0]] if len(hits) else None, vector_model=model)
+                                  vectors[hits[:, 0]] if len(hits) else None, vector_model=model, model=stance_model)
         for (i, j), (stance, cue, stance_conf, stance_version) in zip(hits, stances):
             narrative = codebook.narratives[j]
             rows["paragraph_id"].append(pids[i])

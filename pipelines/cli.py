@@ -107,7 +107,17 @@ def _parser() -> argparse.ArgumentParser:
     train_stance.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
     train_stance.add_argument("--no-labelled", action="store_true", help="train on the pairs only")
     train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/models)")
+    train_stance.add_argument("--review", action="append", default=[], metavar="CSV",
+                              help="a review CSV filled by an analyst (`narratives review`); repeat for several")
     train_stance.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
+
+    review = sub.add_parser("review", help="export the least-certain assignments as a CSV for an analyst to label",
+                            description="Write the codebook assignments whose detection or stance confidence is nearest 0.5 "
+                                        "to a CSV; fill correct_narrative (yes/no) and correct_stance, then feed it back "
+                                        "with `narratives train-stance --review FILE`.")
+    review.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database (read-only)")
+    review.add_argument("--out", default="data/review.csv", metavar="FILE", help="CSV to write (default data/review.csv)")
+    review.add_argument("--limit", type=int, default=50, metavar="N", help="rows (default 50)")
 
     codebook = sub.add_parser("codebook", help="codebook tools: import a taxonomy as a codebook",
                               description="Codebook tools.")
@@ -700,15 +710,34 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from narrative_tracker.db import connection
+    from narrative_tracker.review import export_review
+
+    with connection(args.db, read_only=True) as con:
+        count = export_review(con, args.out, args.limit)
+    print(f"wrote {count} assignments to {args.out}: fill correct_narrative / correct_stance, then "
+          f"`narratives train-stance --pairs DIR --review {args.out}`")
+    return 0
+
+
 def cmd_train_stance(args: argparse.Namespace) -> int:
     from narrative_tracker.stance_eval import train_stance_model
 
-    if not args.pairs and args.no_labelled:
+    if not args.pairs and args.no_labelled and not args.review:
         print("narratives: train-stance needs --pairs and/or the labelled paragraphs", file=sys.stderr)
         return 2
     try:
+        extra = None
+        if args.review:
+            from narrative_tracker.review import load_review
+
+            extra = ([], [], [])
+            for path in args.review:
+                for have, more in zip(extra, load_review(path)):
+                    have.extend(more)
         model = train_stance_model(args.pairs or None, False if args.no_labelled else (args.labelled or None),
-                                   out_dir=args.out or None, version=args.version or None)
+                                   out_dir=args.out or None, version=args.version or None, extra=extra)
     except (FileNotFoundError, ValueError) as exc:
         print(f"narratives: {exc}", file=sys.stderr)
         return 2
@@ -720,9 +749,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if sys.stderr.isatty():
         os.environ.setdefault("NARRATIVES_PROGRESS", "1")  # progress bars on ingest and embedding
-    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "codebook": cmd_codebook,
-                "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search, "sql": cmd_sql,
-                "setup": cmd_setup}
+    commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "review": cmd_review,
+                "codebook": cmd_codebook, "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search,
+                "sql": cmd_sql, "setup": cmd_setup}
     return commands[args.command](args)
 
 

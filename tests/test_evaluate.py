@@ -37,14 +37,15 @@ def test_labelled_set_is_split_into_tune_and_test():
 
 @pytest.mark.slow
 def test_detection_quality_on_the_untouched_test_part():
-    """The bundled codebook with the real model: held-out quality stays where the README says it is."""
+    """The bundled codebook with the real model: held-out quality stays where the README says it is
+    (2026-12-01, after removing examples/keywords written from test sentences: test 0.601, held-out 0.695)."""
     from narrative_tracker.codebook import load_codebook
     from narrative_tracker.embed import SentenceTransformerEmbedder
     from narrative_tracker.evaluate import evaluate_paragraphs
 
     result = evaluate_paragraphs(load_codebook(), SentenceTransformerEmbedder())
-    assert result["test"]["macro_f1"] >= 0.65
-    assert result["test_heldout"]["macro_f1"] >= 0.75
+    assert result["test"]["macro_f1"] >= 0.58
+    assert result["test_heldout"]["macro_f1"] >= 0.67
     for narrative in ("foreign_hand", "isis_infiltration", "csto_justification"):
         assert result["all"][narrative]["recall"] >= 0.6
         assert result["all"][narrative]["precision"] >= 0.6

@@ -1,5 +1,6 @@
 """The trained per-pair stance model: interface, training on a tiny set, FNC-format scoring, questions."""
 
+import datetime as dt
 import json
 
 import numpy as np
@@ -112,3 +113,101 @@ def test_evaluate_stance_pairs_cli(capsys):
 def test_bad_pairs_folder_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="bodies.csv"):
         evaluate_stance_pairs(tmp_path)
+
+
+def test_pipeline_question_is_not_counted_as_an_assertion(tmp_path, topic_embedder):
+    """End to end on a real DuckDB file: an interviewer's question about the West's role is stored per pair as
+    ``reports`` (cue ``question``); narrative_daily counts only the asserting paragraph and the report's
+    evidence never quotes the question."""
+    import datetime as dt
+
+    from conftest import run_stages
+
+    from narrative_tracker import db
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.report import write_report
+
+    book = tmp_path / "codebook.yaml"
+    book.write_text("detection: {default_threshold: 0.6, top_k: 1, keyword_bonus: 0.0}\nnarratives:\n"
+                    "  - id: foreign_hand\n    label: The West organised the unrest\n    examples: [\"The West organised it.\"]\n")
+    article = tmp_path / "in" / "interview.txt"
+    article.parent.mkdir()
+    article.write_text(
+        "Jan 10, 2022\n0 0\n\nInterview on the unrest\n\n"
+        "That is, the protesters were not the organisers? Did the West organise it, then?\n\n"
+        "The West organised the riots to topple the government; the script was written in Washington.\n\n"
+        "Fuel prices doubled at the start of the year.\n"
+    )
+    path = tmp_path / "q.duckdb"
+    with db.connection(path) as con:
+        run_stages(con, [article.parent], topic_embedder, load_codebook(book))
+        rows = con.execute("SELECT p.text, pn.stance, pn.stance_cue, pn.stance_confidence, pn.stance_model FROM paragraph_narratives pn "
+                           "JOIN paragraphs p USING (paragraph_id) WHERE pn.narrative_id = 'foreign_hand' ORDER BY p.position").fetchall()
+        assert len(rows) == 2
+        question, claim = rows
+        assert question[1] == "reports" and question[2] == "question"
+        assert claim[1] == "asserts" and claim[3] is not None and claim[4]
+        daily = con.execute("SELECT sum(paragraphs), sum(asserted) FROM narrative_daily WHERE narrative_id = 'foreign_hand'").fetchone()
+        assert daily == (2, 1)
+        amp = con.execute("SELECT paragraphs, asserted_paragraphs FROM narrative_amplification WHERE narrative_id = 'foreign_hand'").fetchone()
+        assert amp == (2, 1)
+    db.publish(path)
+    html = write_report(path, tmp_path / "r.html", dt.date(2022, 1, 10)).read_text()
+    assert "script was written in Washington" in html and "Did the West organise it" not in html
+
+
+def test_review_round_trip_changes_assignments(tmp_path, topic_embedder, embedder):
+    """export -> an analyst labels -> train -> re-assign: the reviewed pairs' stances follow the labels."""
+    import csv
+
+    from conftest import SAMPLE, run_stages
+
+    from narrative_tracker import db
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.narratives import assign_codebook
+    from narrative_tracker.review import export_review, load_review
+    from pipelines.cli import main
+
+    book = tmp_path / "codebook.yaml"
+    book.write_text("detection: {default_threshold: 0.6, top_k: 1, keyword_bonus: 0.0}\nnarratives:\n"
+                    "  - id: csto_justification\n    label: The CSTO deployment was justified\n"
+                    "    examples: [\"The CSTO deployment was right.\"]\n")
+    codebook = load_codebook(book)
+    path = tmp_path / "r.duckdb"
+    days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
+    with db.connection(path) as con:
+        run_stages(con, [SAMPLE], topic_embedder, codebook)
+        before = dict(con.execute("SELECT paragraph_id, stance FROM paragraph_narratives").fetchall())
+    assert before
+    db.publish(path)
+    review = tmp_path / "review.csv"
+    assert main(["review", "--db", str(path), "--out", str(review), "--limit", "4"]) == 0
+    rows = list(csv.DictReader(review.open()))
+    assert 0 < len(rows) <= 4 and rows[0]["correct_stance"] == ""
+    for row in rows:  # the analyst: every one of these asserts the claim
+        row["correct_narrative"], row["correct_stance"] = "yes", "asserts"
+    with review.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert load_review(review)[2] == ["asserts"] * len(rows)
+    out = tmp_path / "model"
+    assert main(["train-stance", "--pairs", str(PAIRS), "--no-labelled", "--review", str(review),
+                 "--out", str(out), "--version", "reviewed-1"]) == 0
+    model = StanceModel.load(out, embedder=embedder)
+    with db.connection(path) as con:
+        assign_codebook(con, codebook, topic_embedder.name, *days, stance_model=model)
+        after = dict(con.execute("SELECT paragraph_id, stance FROM paragraph_narratives WHERE stance_model = 'reviewed-1'").fetchall())
+    reviewed = [r["paragraph_id"] for r in rows]
+    agreeing_before = sum(before[p] == "asserts" for p in reviewed)
+    agreeing_after = sum(after[p] == "asserts" for p in reviewed)
+    assert agreeing_after > agreeing_before  # the analyst's labels changed assignments
+
+
+def test_bad_review_csv_is_a_clear_error(tmp_path):
+    from narrative_tracker.review import load_review
+
+    bad = tmp_path / "r.csv"
+    bad.write_text("claim,text,stance,correct_narrative,correct_stance\nc,t,asserts,maybe,\n")
+    with pytest.raises(ValueError, match="r.csv:2: correct_narrative"):
+        load_review(bad)

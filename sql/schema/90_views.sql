@@ -107,6 +107,7 @@ WITH first_day AS (
 ),
 rows AS (
     SELECT pn.narrative_id, coalesce(a.outlet, '(unknown)') AS outlet, pn.partition_date, pn.paragraph_id,
+           pn.stance = 'asserts' AS asserted,
            s.first_outlet IS NOT NULL AND s.first_outlet <> coalesce(a.outlet, '(unknown)') AS copied
     FROM paragraph_narratives AS pn
     JOIN paragraphs AS p USING (paragraph_id)
@@ -121,7 +122,9 @@ SELECT
     datediff('day', f.narrative_first_seen, min(r.partition_date)) AS lag_days,
     min(r.partition_date) = f.narrative_first_seen AS originator,
     count(DISTINCT r.paragraph_id) AS paragraphs,
-    count(DISTINCT r.paragraph_id) FILTER (WHERE r.copied) AS copied_paragraphs
+    count(DISTINCT r.paragraph_id) FILTER (WHERE r.copied) AS copied_paragraphs,
+    count(DISTINCT r.paragraph_id) FILTER (WHERE r.asserted) AS asserted_paragraphs,
+    min(r.partition_date) FILTER (WHERE r.asserted) AS first_asserted
 FROM rows AS r
 JOIN first_day AS f USING (narrative_id)
 GROUP BY r.narrative_id, r.outlet, f.narrative_first_seen;

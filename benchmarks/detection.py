@@ -1,0 +1,88 @@
+"""Detection quality in one command: writes benchmarks/results/detection.json.
+
+* ``stance_fnc1``: the stance model on ../shared/benchmarks/fnc1-stance, 5-fold cross-validation grouped by
+  claim (no claim in both train and test), same features, head and training recipe as the shipped model;
+* ``stance_labelled``: the shipped stance model vs the old cue lexicon on the labelled paragraph set, tune and
+  test parts (the narrative is given: stance only);
+* ``paragraphs``: codebook detection P/R/F1 per narrative on the labelled set's parts (test_sample = real
+  sample articles nobody tuned on: the headline);
+* ``semeval_cv`` (with ``--semeval``): SemEval-2025 Task 10 English 5-fold CV, coarse/fine samples-F1.
+
+Targets are reported next to the figures (``met``) and never asserted.
+
+    python benchmarks/detection.py [--fnc DIR] [--semeval DIR] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # small heads: one BLAS thread is fastest on a shared 2-core box
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+SHARED = HERE.parent.parent / "shared" / "benchmarks"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fnc", default=str(SHARED / "fnc1-stance"), help="FNC-1-format folder")
+    parser.add_argument("--semeval", default="", help="SemEval-2025 T10 folder (optional; slow)")
+    parser.add_argument("--out", default=str(HERE / "results" / "detection.json"))
+    parser.add_argument("--vector-cache", default="", metavar="NPZ",
+                        help="reuse/keep the MiniLM vectors of claims and chunks between runs (a local .npz; same vectors)")
+    args = parser.parse_args(argv)
+
+    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.evaluate import evaluate_paragraphs
+    from narrative_tracker.stance_eval import evaluate_stance_labelled, evaluate_stance_pairs
+    from narrative_tracker.stance_model import StanceModel
+
+    embedder = SentenceTransformerEmbedder()
+    model = StanceModel.load(embedder=embedder)
+    cache = Path(args.vector_cache) if args.vector_cache else None
+    if cache and cache.is_file():
+        import numpy as np
+
+        with np.load(cache, allow_pickle=False) as data:
+            model.encoder.cache.update(zip(data["texts"].tolist(), data["vectors"]))
+    out: dict = {"date": dt.date.today().isoformat(), "command": "python benchmarks/detection.py",
+                 "stance_model": model.version}
+    started = time.perf_counter()
+    if Path(args.fnc).is_dir():
+        fnc = evaluate_stance_pairs(args.fnc, model=model, quiet=False)
+        fnc["targets"] = {"macro_f1>=0.65": fnc["macro_f1"] >= 0.65,
+                          "refutes_f1>=0.50": fnc["per_class"]["refutes"]["f1"] >= 0.50}
+        out["stance_fnc1"] = fnc
+    if cache:
+        import numpy as np
+
+        texts = list(model.encoder.cache)
+        np.savez(cache, texts=np.array(texts), vectors=np.stack([model.encoder.cache[t] for t in texts]))
+    out["stance_labelled"] = evaluate_stance_labelled(model=model)
+    book = load_codebook()
+    parts = evaluate_paragraphs(book, embedder)
+    out["paragraphs"] = {p: {"macro_f1": t["macro_f1"], "paragraphs": t["paragraphs"],
+                             **{n: t[n] for n in book.ids}} for p, t in parts.items()}
+    if args.semeval:
+        from narrative_tracker.semeval import cross_validate, load_semeval
+
+        out["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=5)
+    out["seconds"] = round(time.perf_counter() - started, 1)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({k: out[k] for k in out if k not in ("paragraphs",)}, indent=1)[:3000])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""The review loop: export the assignments the models are least sure about as a CSV an analyst fills in, and
+read the filled CSV back as labelled (claim, paragraph, stance) pairs for ``narratives train-stance --review``.
+
+Columns of the CSV: ``paragraph_id, narrative_id, claim, text, detection_confidence, stance, stance_confidence,
+correct_narrative, correct_stance``. The analyst fills the last two: ``correct_narrative`` = ``yes`` / ``no``
+(``no``: the paragraph does not carry the narrative -> trained as ``unrelated``), ``correct_stance`` =
+``asserts`` / ``reports`` / ``refutes`` (empty: the predicted stance was right when ``correct_narrative`` is
+``yes``). Rows left entirely empty are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from narrative_tracker import db
+from narrative_tracker.stance_model import STANCES3
+
+COLUMNS = ("paragraph_id", "narrative_id", "claim", "text", "detection_confidence", "stance", "stance_confidence",
+           "correct_narrative", "correct_stance")
+
+
+def export_review(con, out: str | os.PathLike, limit: int = 50) -> int:
+    """Write the ``limit`` least-certain codebook assignments (detection or stance confidence nearest 0.5)."""
+    rows = con.execute(db.query("review_candidates"), {"limit": limit}).fetchall()
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for row in rows:
+            writer.writerow(list(row) + ["", ""])
+    return len(rows)
+
+
+def load_review(path: str | os.PathLike) -> tuple[list[str], list[str], list[str]]:
+    """``(claims, texts, labels)`` from a filled review CSV; a bad value is an error naming the line."""
+    claims, texts, labels = [], [], []
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"claim", "text", "stance", "correct_narrative", "correct_stance"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: not a review CSV (missing columns: {', '.join(sorted(missing))})")
+        for n, row in enumerate(reader, start=2):
+            verdict = (row.get("correct_narrative") or "").strip().lower()
+            stance = (row.get("correct_stance") or "").strip().lower()
+            if not verdict and not stance:
+                continue
+            if verdict not in ("", "yes", "no"):
+                raise ValueError(f"{path}:{n}: correct_narrative must be yes or no, not {verdict!r}")
+            if stance and stance not in STANCES3:
+                raise ValueError(f"{path}:{n}: correct_stance must be one of {', '.join(STANCES3)}, not {stance!r}")
+            label = "unrelated" if verdict == "no" else (stance or row["stance"])
+            if label not in (*STANCES3, "unrelated"):
+                raise ValueError(f"{path}:{n}: no stance to learn")
+            claims.append(row["claim"])
+            texts.append(row["text"])
+            labels.append(label)
+    return claims, texts, labels
