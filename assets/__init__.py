@@ -1,10 +1,8 @@
-"""Dagster assets: thin wrappers that call the Dagster-free core in ``narrative_tracker``.
+"""Dagster assets: one thin module per stage over the Dagster-free core in ``narrative_tracker``.
 
-Stages, in order: ``ingest.py`` (articles, quarantine) -> ``paragraphs.py`` -> ``embeddings.py`` -> ``narratives.py``.
+Stages, in order: ``ingest`` (articles, quarantine) -> ``paragraphs`` -> ``embeddings`` -> ``narratives``
+(codebook, codebook_assignments, discovered_narratives) -> ``trends`` (narrative_trends, alerts) -> ``search``
+(search_index) -> ``publish`` (published_database). ``resources`` holds the database, model, codebook and
+input resources; ``partitions`` the daily partitions and the one-writer pool. ``pipelines.definitions`` loads
+every asset and check of this package (``dg.load_assets_from_package_module``).
 """
-
-from assets import embeddings, ingest, narratives, paragraphs
-from assets.partitions import daily_partitions
-from assets.resources import EmbeddingModel, NarrativeDB
-
-__all__ = ["EmbeddingModel", "NarrativeDB", "daily_partitions", "embeddings", "ingest", "narratives", "paragraphs"]

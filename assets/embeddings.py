@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
 from assets.resources import EmbeddingModel, NarrativeDB
-from narrative_tracker.embed import embed_partitions
+from narrative_tracker.embeddings.embed import embed_partitions
 
 
 @dg.asset(

@@ -1,38 +1,21 @@
 """Stage 1 asset: read the input files into ``articles`` (and ``quarantine``)."""
 
 
-import os
-from pathlib import Path
-
 import dagster as dg
 from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
-from assets.resources import EmbeddingModel, NarrativeDB
+from assets.resources import EmbeddingModel, IngestInputs, NarrativeDB
 from narrative_tracker import db as dbq
-from narrative_tracker.formats import IngestOptions
-from narrative_tracker.ingest import OUTCOMES, ingest_paths
-from narrative_tracker.inputs import DEFAULT_MAX_FILE_MB
-from narrative_tracker.preview import markdown
-
-SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "sample"
-
-
-def default_inputs() -> list[str]:
-    """``NARRATIVES_INPUT`` (paths separated by ``os.pathsep``), else the bundled sample corpus."""
-    env = os.environ.get("NARRATIVES_INPUT")
-    return [p for p in env.split(os.pathsep) if p] if env else [str(SAMPLE_CORPUS)]
-
-
-def default_max_file_mb() -> float:
-    """``NARRATIVES_MAX_FILE_MB``, else 50."""
-    return float(os.environ.get("NARRATIVES_MAX_FILE_MB") or DEFAULT_MAX_FILE_MB)
+from narrative_tracker.ingest.files import OUTCOMES, ingest_paths
+from narrative_tracker.ingest.formats import IngestOptions
+from narrative_tracker.surfaces.preview import markdown
 
 
 class IngestConfig(dg.Config):
     """Which files to read and how to map their columns (CSV / JSON)."""
 
-    paths: list[str] = Field(default_factory=default_inputs, description="Files and directories to ingest.")
+    paths: list[str] = Field(default_factory=list, description="Files and directories to ingest; empty: the `inputs` resource (NARRATIVES_INPUT, else the sample corpus).")
     text_column: str | None = Field(default=None, description="Column holding the article text (else: text/body/content...).")
     title_column: str | None = Field(default=None, description="Column holding the headline.")
     date_column: str | None = Field(default=None, description="Column holding the publication date.")
@@ -47,8 +30,8 @@ class IngestConfig(dg.Config):
     force: bool = Field(default=False, description="Re-parse files already ingested with the same options.")
     root: str | None = Field(default=None, description="Folder every input must stay inside (default: each folder given, "
                                                        "or a given file's folder); the inbox sensor sets the inbox.")
-    max_file_mb: float = Field(default_factory=default_max_file_mb,
-                               description="Files larger than this are quarantined unread (NARRATIVES_MAX_FILE_MB, default 50).")
+    max_file_mb: float | None = Field(default=None, description="Files larger than this are quarantined unread; "
+                                      "empty: the `inputs` resource (NARRATIVES_MAX_FILE_MB, default 50).")
 
     def options(self) -> IngestOptions:
         fields = {k: v for k, v in self.model_dump().items() if k not in ("paths", "force", "root", "max_file_mb")}
@@ -67,15 +50,16 @@ class IngestConfig(dg.Config):
     )],
     pool=DUCKDB_POOL,
 )
-def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB, embedding_model: EmbeddingModel):
+def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: NarrativeDB, embedding_model: EmbeddingModel,
+           inputs: IngestInputs):
     """Parse every input file (format detected per file); unchanged files are skipped.
 
     On DuckLake this is also the setup step (tables created / migrated once, before the daily assets that may
     run side by side): see ``NarrativeDB.setup``."""
     db.setup(embedding_model)
     with db.connect() as con:
-        report = ingest_paths(con, config.paths, config.options(), force=config.force, root=config.root,
-                              max_file_mb=config.max_file_mb)
+        report = ingest_paths(con, config.paths or inputs.paths, config.options(), force=config.force, root=config.root,
+                              max_file_mb=config.max_file_mb or inputs.max_file_mb, progress_bar=inputs.progress)
         recorded = dict(con.execute(dbq.query("input_outcomes"), {"ingest_id": report.ingest_id}).fetchall())
         unprocessed = con.execute(dbq.query("articles_without_paragraphs"), {"shas": report.source_shas}).fetchone()[0]
         articles_total = con.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -1,18 +1,17 @@
 """Upkeep of a DuckLake warehouse (weekly schedule ``lake_maintenance_weekly``; not part of the daily runs)."""
 
-import os
-
 import dagster as dg
 from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
 from assets.resources import NarrativeDB
 from narrative_tracker import warehouse
-from narrative_tracker.maintenance import DEFAULT_RETENTION_DAYS, maintain
+from narrative_tracker.maintenance import maintain
+from narrative_tracker.settings import load_settings
 
 
 def _default_retention() -> int:
-    return int(os.environ.get("NARRATIVES_LAKE_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS)))
+    return load_settings().lake_retention_days
 
 
 class MaintenanceConfig(dg.Config):

@@ -5,8 +5,8 @@ import dagster as dg
 
 from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
 from assets.resources import NarrativeDB
-from narrative_tracker.paragraphs import build_paragraphs
-from narrative_tracker.preview import markdown
+from narrative_tracker.paragraphs.split import build_paragraphs
+from narrative_tracker.surfaces.preview import markdown
 
 
 @dg.asset(

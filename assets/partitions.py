@@ -2,7 +2,7 @@
 
 Partition keys are UTC days from ``MIN_PLAUSIBLE`` (2000-01-01; earlier dates are treated as
 unusable) up to and including today (``end_offset=1``), so undated articles — filed under the
-day they were ingested, see ``narrative_tracker.ingest`` — always have a partition.
+day they were ingested, see ``narrative_tracker.ingest.files`` — always have a partition.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from narrative_tracker.dates import MIN_PLAUSIBLE
+from narrative_tracker.ingest.dates import MIN_PLAUSIBLE
 
 daily_partitions = dg.DailyPartitionsDefinition(start_date=MIN_PLAUSIBLE.isoformat(), end_offset=1, timezone="UTC")
 
@@ -26,12 +26,11 @@ LAKE_PARTITION_POOL = "lake_partitions"
 
 def partition_pool() -> str:
     """The pool of the daily assets: the single-writer pool, or ``lake_partitions`` on a PostgreSQL DuckLake."""
-    import os
-
     from narrative_tracker import warehouse
+    from narrative_tracker.settings import load_settings
 
-    setting = os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")
-    return LAKE_PARTITION_POOL if warehouse.from_setting(setting).parallel else DUCKDB_POOL
+    # decided when the assets are defined (import): the warehouse the environment configures
+    return LAKE_PARTITION_POOL if warehouse.from_setting(load_settings().db).parallel else DUCKDB_POOL
 single_run = dg.BackfillPolicy.single_run()
 
 

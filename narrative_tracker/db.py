@@ -36,9 +36,9 @@ from pathlib import Path
 import duckdb
 
 from narrative_tracker import warehouse
+from narrative_tracker.settings import DEFAULT_DB
 
 SCHEMA_VERSION = "3"
-DEFAULT_DB_PATH = Path("data/narratives.duckdb")
 
 
 class DatabaseLockedError(RuntimeError):
@@ -137,7 +137,7 @@ def open_duckdb(path: str | os.PathLike, read_only: bool = False, config: dict |
         ) from exc
 
 
-def connect(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: str | os.PathLike = DEFAULT_DB, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database: the published file read-only, or the working file for writing (tables created,
     an existing published file adopted the first time). A DuckLake setting attaches the lake instead."""
     if warehouse.is_lake_url(path):
@@ -187,7 +187,7 @@ def connect_sandboxed(path: str | os.PathLike) -> duckdb.DuckDBPyConnection:
 
 
 @contextlib.contextmanager
-def connection(path: str | os.PathLike = DEFAULT_DB_PATH, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connection(path: str | os.PathLike = DEFAULT_DB, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(path, read_only=read_only)
     try:
         yield con
@@ -225,7 +225,7 @@ def lake_ddl(ddl: str) -> str:
     return _PK_INLINE.sub("", _PK_CLAUSE.sub("", ddl)).replace("FLOAT[{dim}]", "FLOAT[]")
 
 
-def setup(path: str | os.PathLike = DEFAULT_DB_PATH, dim: int | None = None) -> None:
+def setup(path: str | os.PathLike = DEFAULT_DB, dim: int | None = None) -> None:
     """Create or migrate the tables (and, given the model's ``dim``, the embedding tables): the one setup step.
 
     Runs before any stage (``narratives run``, ``narratives setup``, the ingest asset), never inside the daily

@@ -1,6 +1,6 @@
 """Plain data records passed between the ingest stage and the database.
 
-Every format parser (``narrative_tracker.formats.*``) turns one decoded file into
+Every format parser (``narrative_tracker.ingest.formats.*``) turns one decoded file into
 ``ParsedArticle`` and ``QuarantineRecord`` objects. Nothing here knows about
 Dagster or DuckDB.
 """
@@ -39,7 +39,7 @@ class ParsedArticle:
     ``body`` is the article text with the headline and the metadata lines the
     parser consumed (date line, "Source:", "By ...") removed; paragraphs are
     separated by blank lines. Boilerplate removal happens later, in
-    ``narrative_tracker.clean`` (the paragraphs stage), so cleaning rules can
+    ``narrative_tracker.paragraphs.clean`` (the paragraphs stage), so cleaning rules can
     change without re-ingesting.
     """
 

@@ -133,10 +133,10 @@ def parse(url: str | Path, data_path: str | None = None) -> Warehouse:
 
 
 def from_setting(url: str | Path) -> Warehouse:
-    """Parse ``url`` with the lake data path of the environment (``NARRATIVES_LAKE_DATA_PATH``)."""
-    import os
+    """Parse ``url`` with the configured lake data path (``Settings.lake_data_path``, NARRATIVES_LAKE_DATA_PATH)."""
+    from narrative_tracker.settings import load_settings
 
-    return parse(url, os.environ.get("NARRATIVES_LAKE_DATA_PATH"))
+    return parse(url, load_settings().lake_data_path)
 
 
 def is_lake_url(url: str | Path) -> bool:

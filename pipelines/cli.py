@@ -15,9 +15,9 @@ import time
 import warnings
 from pathlib import Path
 
-from narrative_tracker.db import DEFAULT_DB_PATH
+from narrative_tracker.settings import Settings, enable_progress, load_settings
 
-DAILY_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook", "codebook_assignments", "discovered_narratives", "narrative_trends", "alerts", "search_index", "published_database")
+DEFAULT_DB_PATH = "NARRATIVES_DB or data/narratives.duckdb"
 _COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
 
 
@@ -39,14 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--input", "-i", action="append", metavar="PATH",
                      help="file or directory to ingest; repeat for several (default: the bundled sample corpus data/sample)")
-    run.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH",
+    run.add_argument("--db", default=None, metavar="PATH",
                      help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
-    run.add_argument("--model", default="", metavar="NAME|PATH",
+    run.add_argument("--model", default=None, metavar="NAME|PATH",
                      help="embedding model: all-MiniLM-L6-v2 (default, English), use-multilingual-v3 (16 languages, "
                           "English codebook matches Russian text) or a local sentence-transformers folder")
-    run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto",
+    run.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=None,
                      help="embedding precision: auto = bf16 where the CPU has AMX / AVX-512 BF16 units, else fp32")
-    run.add_argument("--codebook", default="", metavar="PATH",
+    run.add_argument("--codebook", default=None, metavar="PATH",
                      help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or codebook/narratives.yaml)")
     run.add_argument("--all-days", action="store_true",
                      help="process every day in the database, not only the days present in the input "
@@ -76,8 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--labelled", default="", metavar="CSV",
                           help="labelled paragraphs (default: tests/labelled/paragraphs.csv)")
-    evaluate.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML (default: the bundled one)")
-    evaluate.add_argument("--model", default="", metavar="NAME|PATH",
+    evaluate.add_argument("--codebook", default=None, metavar="PATH", help="codebook YAML (default: NARRATIVES_CODEBOOK or the bundled one)")
+    evaluate.add_argument("--model", default=None, metavar="NAME|PATH",
                           help="embedding model: all-MiniLM-L6-v2 (default), use-multilingual-v3 or a local folder")
     evaluate.add_argument("--tune", action="store_true", help="also run the grid search and print the chosen settings")
     evaluate.add_argument("--discovery-db", default="", metavar="PATH",
@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--documents", default="", metavar="TSV",
                           help="document-level labels in SemEval-2025 Task 10 format (file TAB narratives ;-separated); "
                                "scores the codebook assignments in --db aggregated per input file")
-    evaluate.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="database for --documents")
+    evaluate.add_argument("--db", default=None, metavar="PATH", help="database for --documents")
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
                                "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     train_stance.add_argument("--pairs", default="", metavar="DIR", help="FNC-1-format folder (bodies.csv, stances.csv)")
     train_stance.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
     train_stance.add_argument("--no-labelled", action="store_true", help="train on the pairs only")
-    train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/models)")
+    train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/narratives/stance_artifact)")
     train_stance.add_argument("--review", action="append", default=[], metavar="CSV",
                               help="a review CSV filled by an analyst (`narratives review`); repeat for several")
     train_stance.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
@@ -133,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
 
     alerts = sub.add_parser("alerts", help="list spike and emerging-narrative alerts (read-only)",
                             description="List the alerts the last run computed, newest first.")
-    alerts.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    alerts.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
     alerts.add_argument("--since", metavar="YYYY-MM-DD", help="only alerts on or after this day")
     alerts.add_argument("--limit", type=int, default=30, metavar="N", help="at most N alerts (default 30)")
 
@@ -142,7 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     nsub = narrative.add_subparsers(dest="narrative_command", required=True, metavar="ACTION")
     nlist = nsub.add_parser("list", help="list narratives with status and size")
     for p_ in (nlist,):
-        p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
+        p_.add_argument("--db", default=None, metavar="PATH", help="DuckDB database")
     for name, helptext in (("rename", "give a narrative a new label"), ("merge", "merge a discovered narrative into another"),
                            ("reject", "reject a discovered narrative (its paragraphs stay unassigned)"),
                            ("promote", "copy a discovered narrative into the codebook as a named narrative")):
@@ -155,14 +155,14 @@ def _parser() -> argparse.ArgumentParser:
         if name == "promote":
             p_.add_argument("--id", required=True, dest="new_id", metavar="CODEBOOK_ID", help="lower_snake_case id for the codebook")
             p_.add_argument("--label", default="", metavar="LABEL", help="human label (default: its claim label)")
-            p_.add_argument("--codebook", default="", metavar="PATH", help="codebook YAML to add it to (default: NARRATIVES_CODEBOOK or the bundled one)")
+            p_.add_argument("--codebook", default=None, metavar="PATH", help="codebook YAML to add it to (default: NARRATIVES_CODEBOOK or the bundled one)")
         p_.add_argument("--note", metavar="TEXT", help="why (stored with the decision)")
-        p_.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help="DuckDB database")
+        p_.add_argument("--db", default=None, metavar="PATH", help="DuckDB database")
 
     report = sub.add_parser("report", help="write the daily HTML report (self-contained, charts inlined)",
                             description="Write a self-contained HTML page for the week ending --day: alerts, top narratives "
                                         "with change and evidence paragraphs (outlet, date, link), charts.")
-    report.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    report.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
     report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
     report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
 
@@ -175,34 +175,34 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
     search.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
     search.add_argument("--limit", type=int, default=10, metavar="N", help="results per search (default 10)")
-    search.add_argument("--model", default="", metavar="NAME|PATH", help="the model the database was embedded with (default all-MiniLM-L6-v2)")
-    search.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    search.add_argument("--model", default=None, metavar="NAME|PATH", help="the model the database was embedded with (default all-MiniLM-L6-v2)")
+    search.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     sql = sub.add_parser("sql", help="run SQL on the database read-only (or open the duckdb shell)",
                          description="Run one SQL statement read-only and print the result; without a statement, open the "
                                      "duckdb shell on the database in read-only mode.")
     sql.add_argument("statement", nargs="?", metavar="SQL", help="the statement (omit for an interactive duckdb shell)")
-    sql.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    sql.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
                              description="Print articles, paragraphs, embeddings and quarantine counts of a database, read-only.")
-    summary.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
+    summary.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     setup = sub.add_parser("setup", help="create or migrate the tables of a warehouse (DuckLake: before any concurrent run)",
                            description="Create or migrate every table, the embedding tables sized for the model included. "
                                        "`run` does it first; a DuckDB file does it whenever it is opened for writing.")
-    setup.add_argument("--db", default=str(DEFAULT_DB_PATH), metavar="PATH",
+    setup.add_argument("--db", default=None, metavar="PATH",
                        help="DuckDB file, 'ducklake:<catalog>.ducklake' or 'ducklake:postgres:dbname=... host=...'")
-    setup.add_argument("--model", default="", metavar="PATH", help="the embedding model (default: the bundled all-MiniLM-L6-v2)")
+    setup.add_argument("--model", default=None, metavar="PATH", help="the embedding model (default: the bundled all-MiniLM-L6-v2)")
     return parser
 
 
-def _instance():
+def _instance(settings: Settings):
     import dagster as dg
 
-    if os.environ.get("DAGSTER_HOME"):
-        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-        return dg.DagsterInstance.get()
+    if settings.dagster_home is not None:
+        settings.dagster_home.mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.from_config(str(settings.dagster_home))
     return dg.DagsterInstance.ephemeral()
 
 
@@ -212,15 +212,7 @@ def _run_config(args: argparse.Namespace, log_level: str) -> dict:
     for name in _COLUMN_OPTIONS:
         ingest[f"{name}_column"] = getattr(args, f"{name}_column")
     ingest = {k: v for k, v in ingest.items() if v is not None}
-    codebook = {"config": {"path": args.codebook}}
-    return {
-        "ops": {"ingest": {"config": ingest}, "codebook": codebook, "codebook_assignments": codebook},
-        "resources": {
-            "db": {"config": {"path": args.db}},
-            "embedding_model": {"config": {"model_path": args.model, "precision": args.precision}},
-        },
-        "loggers": {"console": {"config": {"log_level": log_level}}},
-    }
+    return {"ops": {"ingest": {"config": ingest}}, "loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -229,7 +221,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from narrative_tracker.db import DatabaseLockedError, publish
     from narrative_tracker.warehouse import WarehouseError, from_setting
-    from pipelines.definitions import defs, range_tags
+    from pipelines.definitions import build_definitions, range_tags
 
     for path in args.input or []:
         if not Path(path).exists():
@@ -244,7 +236,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print("narratives: --workers needs DuckLake with a PostgreSQL catalog (ducklake:postgres:...); a DuckDB file "
               "or a DuckLake catalog file has one writer", file=sys.stderr)
         return 2
-    instance = _instance()
+    defs = build_definitions(args.settings)
+    instance = _instance(args.settings)
     log_level = "DEBUG" if args.verbose else "WARNING"
     began = time.perf_counter()
     config = _run_config(args, log_level)
@@ -253,8 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         _setup_lake(args)
         ingest = defs.resolve_job_def("ingest_job").execute_in_process(
-            run_config={"ops": {"ingest": config["ops"]["ingest"]}, "resources": {"db": config["resources"]["db"]},
-                        "loggers": config["loggers"]},
+            run_config=config,
             instance=instance,
             raise_on_error=False,
         )
@@ -291,15 +283,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             lo, hi = con.execute("SELECT min(partition_date), max(partition_date) FROM articles").fetchone()
         start, end = min(start, lo), max(end, hi)
     if args.workers > 1:
-        return _run_parallel(args, config, instance, start, end, state, began)
+        return _run_parallel(args, defs, config, instance, start, end, state, began)
     print(f"[2/2] paragraphs, embeddings, narratives for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)", flush=True)
-    job = defs.resolve_job_def("narratives_job")
-    daily = job.execute_in_process(
-        run_config={k: v for k, v in config.items() if k != "ops"}
-        | {"ops": {k: v for k, v in config["ops"].items() if k != "ingest"}},
+    daily = defs.resolve_job_def("daily_job").execute_in_process(
+        run_config={"loggers": config["loggers"]},
         instance=instance,
         tags=range_tags(start, end),
-        asset_selection=[dg.AssetKey(k) for k in DAILY_ASSETS],
         raise_on_error=False,
     )
     if not daily.success:
@@ -318,7 +307,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         + ", ".join(f"{n} {verdict(p, sev)}" for n, p, sev in checks)
     )
     print(f"      done in {total:.1f}s (runs {ingest.run_id[:8]}, {daily.run_id[:8]}"
-          + (" — recorded in DAGSTER_HOME)" if os.environ.get("DAGSTER_HOME") else ")"))
+          + (f" — recorded in {args.settings.dagster_home})" if args.settings.dagster_home else ")"))
     _print_summary(args.db, start, end, ingest_meta=meta)
     # a failed ERROR check fails the command; WARN checks (recent alerts) only show
     return 0 if all(p or sev == dg.AssetCheckSeverity.WARN for _, p, sev in checks) else 1
@@ -329,13 +318,13 @@ def _selected(config: dict, assets: tuple[str, ...]) -> dict:
     return {k: v for k, v in config.items() if k != "ops"} | {"ops": {k: v for k, v in config["ops"].items() if k in assets}}
 
 
-def _run_parallel(args, config: dict, instance, start: dt.date, end: dt.date, state: str, began: float) -> int:
+def _run_parallel(args, defs, config: dict, instance, start: dt.date, end: dt.date, state: str, began: float) -> int:
     """``--workers N``: the cross-partition steps once in this process, the daily assets in N worker processes."""
     import dagster as dg
 
     from narrative_tracker.db import connection
     from pipelines import parallel
-    from pipelines.definitions import defs, range_tags
+    from pipelines.definitions import range_tags
 
     with connection(args.db) as con:
         weights = dict(con.execute("SELECT partition_date, count(*) FROM articles WHERE partition_date BETWEEN $s AND $e GROUP BY ALL",
@@ -352,7 +341,7 @@ def _run_parallel(args, config: dict, instance, start: dt.date, end: dt.date, st
     before = serial(parallel.BEFORE)
     if not before.success:
         return _failed(before)
-    results = parallel.run_workers(_selected(config, parallel.WORKER_ASSETS), ranges)
+    results = parallel.run_workers(args.settings, _selected(config, parallel.WORKER_ASSETS), ranges)
     for r in results:
         print(f"      worker {r.start}..{r.end}: {'ok' if r.success else 'FAILED'} in {r.seconds:.1f}s, "
               f"{r.conflict_retries} conflict retries{(' — ' + r.error) if r.error else ''}")
@@ -369,13 +358,13 @@ def _run_parallel(args, config: dict, instance, start: dt.date, end: dt.date, st
 
 def _state(args: argparse.Namespace) -> str:
     """What a complete run depends on: the articles present, the codebook, the model."""
-    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.db import connection
     from narrative_tracker.models import stable_hash
 
     with connection(args.db) as con:  # the working file: ingest has just written it
         count, latest = con.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
-    return stable_hash(str(count), str(latest), load_codebook(args.codebook or None).fingerprint, args.model or "default")
+    return stable_hash(str(count), str(latest), load_codebook(args.codebook).fingerprint, args.model or "default")
 
 
 def _last_state(db_path: str) -> str | None:
@@ -404,7 +393,7 @@ def _failed(result) -> int:
 def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ingest_meta: dict | None = None) -> None:
     import polars as pl
 
-    from narrative_tracker.summary import database_summary
+    from narrative_tracker.surfaces.summary import database_summary
 
     summary = database_summary(db_path)
     with pl.Config(tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True, fmt_str_lengths=70, tbl_rows=20, tbl_width_chars=160):
@@ -450,7 +439,7 @@ def _shown(path: str) -> str:
 def _setup_lake(args: argparse.Namespace) -> None:
     """DuckLake: create / migrate the tables once, before any stage (the stages never run DDL there)."""
     from narrative_tracker import db
-    from narrative_tracker.embed import make_embedder
+    from narrative_tracker.embeddings.embed import make_embedder
     from narrative_tracker.warehouse import is_lake_url
 
     if is_lake_url(args.db):
@@ -485,9 +474,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.embed import make_embedder
-    from narrative_tracker.evaluate import (
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.embeddings.embed import make_embedder
+    from narrative_tracker.evaluation.evaluate import (
         DEFAULT_LABELLED,
         calibration_table,
         evaluate_paragraphs,
@@ -496,7 +485,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     )
 
     if args.stance_pairs:
-        from narrative_tracker.stance_eval import evaluate_stance_pairs
+        from narrative_tracker.evaluation.stance_eval import evaluate_stance_pairs
 
         pairs = evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json)
         if args.json:
@@ -508,8 +497,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for name, row in pairs["per_class"].items():
             print(f"  {name:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
         return 0
-    codebook = load_codebook(args.codebook or None)
-    embedder = make_embedder(args.model)
+    codebook = load_codebook(args.codebook)
+    embedder = make_embedder(args.model, precision=args.precision)
     labelled = args.labelled or DEFAULT_LABELLED
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name,
               "parts": evaluate_paragraphs(codebook, embedder, labelled)}
@@ -517,18 +506,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         result["tuned"] = tune_detection(codebook, embedder, labelled)
     if args.discovery_db:
         from narrative_tracker.db import connection
-        from narrative_tracker.evaluate import discovery_agreement_db
+        from narrative_tracker.evaluation.evaluate import discovery_agreement_db
 
         with connection(args.discovery_db, read_only=True) as con:
             result["discovery"] = discovery_agreement_db(con)
     if args.documents:
         from narrative_tracker.db import connection
-        from narrative_tracker.evaluate import evaluate_documents
+        from narrative_tracker.evaluation.evaluate import evaluate_documents
 
         with connection(args.db, read_only=True) as con:
             result["documents"] = evaluate_documents(con, args.documents)
     if args.semeval:
-        from narrative_tracker.semeval import cross_validate, load_semeval
+        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval
 
         result["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=args.folds)
     result["stance"] = evaluate_stance(labelled)
@@ -570,8 +559,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
-    from narrative_tracker.codebook_edit import write_codebook
-    from narrative_tracker.semeval import codebook_from_semeval, load_semeval
+    from narrative_tracker.narratives.codebook_edit import write_codebook
+    from narrative_tracker.evaluation.semeval import codebook_from_semeval, load_semeval
 
     book = codebook_from_semeval(load_semeval(args.folder))
     loaded = write_codebook(args.out, book)  # temporary file, validated, renamed into place
@@ -597,7 +586,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 def cmd_narrative(args: argparse.Namespace) -> int:
     from narrative_tracker.db import DatabaseLockedError, connection, publish
-    from narrative_tracker.narratives import promote_to_codebook, record_decision
+    from narrative_tracker.narratives.decisions import promote_to_codebook, record_decision
 
     try:
         if args.narrative_command == "list":
@@ -616,9 +605,9 @@ def cmd_narrative(args: argparse.Namespace) -> int:
             elif args.narrative_command == "reject":
                 record_decision(con, args.narrative_id, "reject", None, args.note)
             elif args.narrative_command == "promote":
-                from narrative_tracker.codebook import codebook_path
+                from narrative_tracker.narratives.codebook import codebook_path
 
-                path = codebook_path(args.codebook or None)
+                path = codebook_path(args.codebook)
                 examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label or None, path)
                 print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
                       "run `narratives run --all-days` to detect it everywhere")
@@ -631,7 +620,7 @@ def cmd_narrative(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from narrative_tracker.report import write_report
+    from narrative_tracker.surfaces.report import write_report
 
     if _missing_db(args.db):
         return 2
@@ -643,7 +632,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from narrative_tracker.db import connection
-    from narrative_tracker.search import SearchFilters, keyword_search, semantic_search
+    from narrative_tracker.surfaces.search import SearchFilters, keyword_search, semantic_search
 
     filters = SearchFilters(args.outlet, dt.date.fromisoformat(args.date_from) if args.date_from else None,
                             dt.date.fromisoformat(args.date_to) if args.date_to else None, args.limit)
@@ -657,9 +646,9 @@ def cmd_search(args: argparse.Namespace) -> int:
                 if args.mode == "keyword":
                     return 2
         if args.mode in ("both", "semantic"):
-            from narrative_tracker.embed import make_embedder
+            from narrative_tracker.embeddings.embed import make_embedder
 
-            results.append(("semantic (cosine)", semantic_search(con, make_embedder(args.model), args.query, filters)))
+            results.append(("semantic (cosine)", semantic_search(con, make_embedder(args.model, precision=args.precision), args.query, filters)))
     for title, frame in results:
         print(f"\n{title}: {frame.height} results")
         for row in frame.iter_rows(named=True):
@@ -670,7 +659,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     from narrative_tracker import db
-    from narrative_tracker.embed import make_embedder
+    from narrative_tracker.embeddings.embed import make_embedder
     from narrative_tracker.warehouse import WarehouseError
 
     try:
@@ -712,7 +701,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from narrative_tracker.db import connection
-    from narrative_tracker.review import export_review
+    from narrative_tracker.narratives.review import export_review
 
     with connection(args.db, read_only=True) as con:
         count = export_review(con, args.out, args.limit)
@@ -722,7 +711,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_train_stance(args: argparse.Namespace) -> int:
-    from narrative_tracker.stance_eval import train_stance_model
+    from narrative_tracker.evaluation.stance_eval import train_stance_model
 
     if not args.pairs and args.no_labelled and not args.review:
         print("narratives: train-stance needs --pairs and/or the labelled paragraphs", file=sys.stderr)
@@ -730,7 +719,7 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
     try:
         extra = None
         if args.review:
-            from narrative_tracker.review import load_review
+            from narrative_tracker.narratives.review import load_review
 
             extra = ([], [], [])
             for path in args.review:
@@ -748,7 +737,12 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if sys.stderr.isatty():
-        os.environ.setdefault("NARRATIVES_PROGRESS", "1")  # progress bars on ingest and embedding
+        enable_progress()  # progress bars on ingest and embedding
+    # options given on the command line win over the environment (NARRATIVES_*), which wins over the defaults
+    settings = load_settings().replace(db=getattr(args, "db", None), model=getattr(args, "model", None),
+                                       precision=getattr(args, "precision", None), codebook=getattr(args, "codebook", None))
+    args.settings = settings
+    args.db, args.model, args.precision, args.codebook = str(settings.db), settings.model, settings.precision, settings.codebook
     commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "review": cmd_review,
                 "codebook": cmd_codebook, "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search,
                 "sql": cmd_sql, "setup": cmd_setup}

@@ -1,75 +1,84 @@
-"""The Dagster code location: assets, checks, resources, the job and the nightly schedule.
+"""The Dagster code location: the assets and checks of ``assets/``, the jobs, the nightly schedule, the sensors.
 
-Load it with ``dagster dev -w workspace.yaml`` (or ``make dev``).
+Load it with ``dagster dev -w workspace.yaml`` (or ``make dev``). ``defs`` is built from the environment
+(``narrative_tracker.settings``) at import; ``build_definitions(settings)`` builds the same location for given
+settings (the CLI uses it, so its options and the environment meet in one ``Settings``). ``defs`` stays a plain
+``Definitions`` rather than a lazy ``@dg.definitions`` function because scripts and tests call
+``defs.resolve_job_def(...)`` on it directly.
+
+Why not ``dg.load_from_defs_folder``: it finds the folder through the ``dg`` project file (``[tool.dg]`` in
+pyproject.toml), which an installed wheel does not carry; ``load_assets_from_package_module`` (and its
+asset-check twin) load every module of the same ``assets/`` package by import, so the installed package and the
+checkout behave alike, and a new stage module is picked up without editing this file.
+(``load_definitions_from_package_module`` would also do it but is a preview API in dagster 1.13.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 
 import dagster as dg
 
-from assets import embeddings, ingest, maintenance, narratives, paragraphs
+import assets
 from assets.partitions import daily_partitions
 from assets.resources import default_resources
 from narrative_tracker import warehouse
+from narrative_tracker.settings import Settings, load_settings
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 NIGHTLY_LOOKBACK_DAYS = 2  # the nightly run also redoes the two days before yesterday (late arrivals)
 
-all_assets = dg.load_assets_from_modules([ingest, paragraphs, embeddings, narratives, maintenance])
 PIPELINE = dg.AssetSelection.all() - dg.AssetSelection.assets("lake_maintenance")
-all_checks = dg.load_asset_checks_from_modules([paragraphs, embeddings, narratives])
 
 
-
-def daily_executor() -> dg.ExecutorDefinition:
+def daily_executor(settings: Settings) -> dg.ExecutorDefinition:
     """The executor of the jobs that write: in process (one writer) on a DuckDB file or a file-catalog DuckLake;
     on DuckLake with a PostgreSQL catalog Dagster's multiprocess executor, ``NARRATIVES_MAX_CONCURRENT`` steps at
     a time (default 2). Parallel *days* come from several runs over ranges of days at once (a backfill with
     ``BackfillPolicy.multi_run``, or ``narratives run --workers N``); discovery, lineage, alerts and publishing
     cover every day and stay one step each, serialised in the ``narratives_serial`` pool (limit 1)."""
-    if warehouse.from_setting(os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")).parallel:
-        return dg.multiprocess_executor.configured({"max_concurrent": int(os.environ.get("NARRATIVES_MAX_CONCURRENT", "2"))})
+    if warehouse.from_setting(settings.db).parallel:
+        return dg.multiprocess_executor.configured({"max_concurrent": settings.max_concurrent})
     return dg.in_process_executor
 
 
-# Everything in one run. On a DuckDB file steps run one after the other in one process (one writer).
-narratives_job = dg.define_asset_job(
-    "narratives_job",
-    selection=PIPELINE,
-    partitions_def=daily_partitions,
-    executor_def=daily_executor(),
-    description="Ingest the configured inputs; rebuild paragraphs, embeddings and codebook detections for a range of days; rediscover narratives.",
-)
-ingest_job = dg.define_asset_job(
-    "ingest_job",
-    selection=dg.AssetSelection.assets("articles", "quarantine"),
-    executor_def=dg.in_process_executor,
-    description="Only read the input files into articles / quarantine.",
-)
+def jobs(settings: Settings) -> list:
+    """The jobs; the executor of the writing ones follows the configured warehouse."""
+    executor = daily_executor(settings)
+    return [
+        # Everything in one run. On a DuckDB file steps run one after the other in one process (one writer).
+        dg.define_asset_job(
+            "narratives_job",
+            selection=PIPELINE,
+            partitions_def=daily_partitions,
+            executor_def=executor,
+            description="Ingest the configured inputs; rebuild paragraphs, embeddings and codebook detections for a range of days; rediscover narratives.",
+        ),
+        dg.define_asset_job(
+            "ingest_job",
+            selection=dg.AssetSelection.assets("articles", "quarantine"),
+            executor_def=dg.in_process_executor,
+            description="Only read the input files into articles / quarantine.",
+        ),
+        dg.define_asset_job(
+            "daily_job",
+            selection=PIPELINE - dg.AssetSelection.assets("articles", "quarantine"),
+            partitions_def=daily_partitions,
+            executor_def=executor,
+            description="Everything after ingest, for a range of days (started by the articles sensor).",
+        ),
+        dg.define_asset_job(
+            "lake_maintenance_job",
+            selection=dg.AssetSelection.assets("lake_maintenance"),
+            executor_def=dg.in_process_executor,
+            description="DuckLake upkeep: flush inlined data, merge small files, expire snapshots older than the retention.",
+        ),
+    ]
 
 
-daily_job = dg.define_asset_job(
-    "daily_job",
-    selection=PIPELINE - dg.AssetSelection.assets("articles", "quarantine"),
-    partitions_def=daily_partitions,
-    executor_def=daily_executor(),
-    description="Everything after ingest, for a range of days (started by the articles sensor).",
-)
-
-
-lake_maintenance_job = dg.define_asset_job(
-    "lake_maintenance_job",
-    selection=dg.AssetSelection.assets("lake_maintenance"),
-    executor_def=dg.in_process_executor,
-    description="DuckLake upkeep: flush inlined data, merge small files, expire snapshots older than the retention.",
-)
 lake_maintenance_weekly = dg.ScheduleDefinition(
-    job=lake_maintenance_job, cron_schedule="0 5 * * 0", execution_timezone="UTC",
+    job_name="lake_maintenance_job", cron_schedule="0 5 * * 0", execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Sundays 05:00 UTC, after the nightly run: compact the lake (no-op on a DuckDB file).",
 )
@@ -80,7 +89,7 @@ def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
     return {RANGE_START_TAG: start.isoformat(), RANGE_END_TAG: end.isoformat()}
 
 
-@dg.schedule(job=narratives_job, cron_schedule="0 2 * * *", execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.STOPPED)
+@dg.schedule(job_name="narratives_job", cron_schedule="0 2 * * *", execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.STOPPED)
 def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """02:00 UTC: ingest what arrived, then process today, yesterday and the two days before in one run."""
     today = context.scheduled_execution_time.date()
@@ -88,20 +97,19 @@ def nightly(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     return dg.RunRequest(run_key=f"nightly-{today.isoformat()}", tags=range_tags(start, today))
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(job_name="ingest_job", minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)
 def inbox(context: dg.SensorEvaluationContext):
     """Watches NARRATIVES_INBOX: a file whose content is not yet ingested starts an ingest run once it has been
     stable for NARRATIVES_INBOX_SETTLE_SECONDS (default 60), whatever its modification time
-    (see ``narrative_tracker.inbox``)."""
-    from narrative_tracker import inbox as watcher
-    from narrative_tracker.inputs import max_file_bytes
+    (see ``narrative_tracker.ingest.inbox``)."""
+    from narrative_tracker.ingest import inbox as watcher
+    from narrative_tracker.ingest.inputs import max_file_bytes
 
-    folder = os.environ.get("NARRATIVES_INBOX")
-    if not folder or not os.path.isdir(folder):
+    settings = load_settings()  # read per tick: the daemon's environment
+    if settings.inbox is None or not settings.inbox.is_dir():
         return dg.SkipReason("set NARRATIVES_INBOX to a folder to watch")
-    settle = float(os.environ.get("NARRATIVES_INBOX_SETTLE_SECONDS") or watcher.DEFAULT_SETTLE_SECONDS)
-    db_path = os.environ.get("NARRATIVES_DB", "data/narratives.duckdb")
-    cap = max_file_bytes(float(os.environ["NARRATIVES_MAX_FILE_MB"]) if os.environ.get("NARRATIVES_MAX_FILE_MB") else None)
+    folder, settle = str(settings.inbox), settings.inbox_settle_seconds
+    db_path, cap = str(settings.db), max_file_bytes(settings.max_file_mb)
     scan = watcher.scan_inbox(folder, context.cursor, watcher.clock(), watcher.published_source_shas(db_path), settle, cap)
     context.update_cursor(scan.cursor)
     if not scan.take:
@@ -114,7 +122,7 @@ def inbox(context: dg.SensorEvaluationContext):
     )
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("articles"), job=daily_job, default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.asset_sensor(asset_key=dg.AssetKey("articles"), job_name="daily_job", default_status=dg.DefaultSensorStatus.STOPPED)
 def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry):
     """After every ingest that added articles (or met articles a killed run left without paragraphs): one run
     of everything downstream over the days the ingested files cover."""
@@ -129,11 +137,17 @@ def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEn
     )
 
 
-defs = dg.Definitions(
-    assets=all_assets,
-    asset_checks=all_checks,
-    jobs=[narratives_job, ingest_job, daily_job, lake_maintenance_job],
-    schedules=[nightly, lake_maintenance_weekly],
-    sensors=[inbox, after_ingest],
-    resources=default_resources(),
-)
+def build_definitions(settings: Settings) -> dg.Definitions:
+    """The code location with resources configured by ``settings``."""
+    return dg.Definitions(
+        assets=dg.load_assets_from_package_module(assets),
+        asset_checks=dg.load_asset_checks_from_package_module(assets),
+        jobs=jobs(settings),
+        schedules=[nightly, lake_maintenance_weekly],
+        sensors=[inbox, after_ingest],
+        resources=default_resources(settings),
+    )
+
+
+# The code location Dagster loads: resources configured by the environment when this module is imported.
+defs = build_definitions(load_settings())

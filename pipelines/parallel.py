@@ -58,7 +58,7 @@ def split_days(start: dt.date, end: dt.date, workers: int, weights: dict[dt.date
     return ranges
 
 
-def _worker(run_config: dict, start: dt.date, end: dt.date) -> WorkerResult:
+def _worker(settings, run_config: dict, start: dt.date, end: dt.date) -> WorkerResult:
     """One Dagster run of the daily assets over ``start``..``end`` (in a fresh process)."""
     import warnings
 
@@ -67,11 +67,11 @@ def _worker(run_config: dict, start: dt.date, end: dt.date) -> WorkerResult:
 
     from narrative_tracker import warehouse
     from pipelines.cli import _instance
-    from pipelines.definitions import defs, range_tags
+    from pipelines.definitions import build_definitions, range_tags
 
     began = time.perf_counter()
-    result = defs.resolve_job_def("narratives_job").execute_in_process(
-        run_config=run_config, instance=_instance(), tags=range_tags(start, end),
+    result = build_definitions(settings).resolve_job_def("narratives_job").execute_in_process(
+        run_config=run_config, instance=_instance(settings), tags=range_tags(start, end),
         asset_selection=[dg.AssetKey(k) for k in WORKER_ASSETS], raise_on_error=False,
     )
     error = ""
@@ -81,9 +81,10 @@ def _worker(run_config: dict, start: dt.date, end: dt.date) -> WorkerResult:
     return WorkerResult(start, end, result.success, time.perf_counter() - began, warehouse.conflict_retries(), error)
 
 
-def run_workers(run_config: dict, ranges: list[tuple[dt.date, dt.date]]) -> list[WorkerResult]:
-    """Run the daily assets over each range in its own process, all at once; results in range order."""
+def run_workers(settings, run_config: dict, ranges: list[tuple[dt.date, dt.date]]) -> list[WorkerResult]:
+    """Run the daily assets over each range in its own process, all at once; results in range order.
+    ``settings`` (``narrative_tracker.settings.Settings``) configure the workers' resources, as in the parent."""
     context = multiprocessing.get_context("spawn")  # no fork after torch / DuckDB threads started
     with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
-        futures = [pool.submit(_worker, run_config, s, e) for s, e in ranges]
+        futures = [pool.submit(_worker, settings, run_config, s, e) for s, e in ranges]
         return [f.result() for f in futures]

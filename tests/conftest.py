@@ -91,7 +91,7 @@ narratives:
 
 @pytest.fixture
 def tiny_codebook(tmp_path):
-    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.narratives.codebook import load_codebook
 
     path = tmp_path / "codebook.yaml"
     path.write_text(TINY_CODEBOOK)
@@ -102,10 +102,10 @@ def run_stages(con, paths, embedder, codebook=None):
     """Ingest -> paragraphs -> embeddings (-> codebook detection) over every day, as one nightly run does."""
     import datetime as dt
 
-    from narrative_tracker.embed import embed_partitions
-    from narrative_tracker.ingest import ingest_paths
-    from narrative_tracker.narratives import apply_codebook, assign_codebook
-    from narrative_tracker.paragraphs import build_paragraphs
+    from narrative_tracker.embeddings.embed import embed_partitions
+    from narrative_tracker.ingest.files import ingest_paths
+    from narrative_tracker.narratives.assign import apply_codebook, assign_codebook
+    from narrative_tracker.paragraphs.split import build_paragraphs
 
     days = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
     report = ingest_paths(con, paths)

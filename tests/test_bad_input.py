@@ -2,8 +2,8 @@
 
 import datetime as dt
 
-from narrative_tracker.formats import decode_bytes, read_file
-from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.ingest.formats import decode_bytes, read_file
+from narrative_tracker.ingest.files import ingest_paths
 
 GOOD = "Headline of a good article\n\nThe good article has a paragraph of real text about the events in Almaty.\n"
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from narrative_tracker.claims import (
+from narrative_tracker.narratives.claims import (
     claim_label,
     distinctive_terms,
     mmr,
@@ -10,7 +10,7 @@ from narrative_tracker.claims import (
     stop_words,
     term_analyzer,
 )
-from narrative_tracker.discover import discover
+from narrative_tracker.narratives.discover import discover
 
 FUEL = [
     "Fuel prices in Almaty doubled overnight. Drivers blocked the main road on Sunday.",

@@ -1,6 +1,6 @@
 import pytest
 
-from narrative_tracker.clean import (
+from narrative_tracker.paragraphs.clean import (
     BlockKind,
     classify_block,
     paragraphs_of,

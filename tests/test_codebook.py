@@ -1,6 +1,6 @@
 import pytest
 
-from narrative_tracker.codebook import CodebookError, load_codebook
+from narrative_tracker.narratives.codebook import CodebookError, load_codebook
 
 
 def test_bundled_codebook_has_the_three_narratives():

@@ -6,9 +6,11 @@ import pytest
 import yaml
 from conftest import run_stages
 
-from narrative_tracker.codebook import CodebookError, load_codebook
-from narrative_tracker.codebook_edit import appended_text, staged_codebook, write_codebook
-from narrative_tracker.narratives import discover_narratives, promote_to_codebook
+from narrative_tracker.narratives.codebook import CodebookError, load_codebook
+from narrative_tracker.narratives.codebook_edit import appended_text, staged_codebook, write_codebook
+from narrative_tracker.narratives.decisions import promote_to_codebook
+from narrative_tracker.narratives.discovery_store import discover_narratives
+from narrative_tracker.settings import load_settings
 
 PYYAML_BOOK = {  # as `codebook import-semeval` writes it: PyYAML puts "- id:" at column 0
     "version": 1,
@@ -40,7 +42,7 @@ class Identity:
 @pytest.fixture
 def discovered(con, tmp_path, topic_embedder, tiny_codebook):
     """A database with discovered narratives (fuel and football paragraphs nobody's codebook claims)."""
-    from narrative_tracker.discover import HdbscanClusterer
+    from narrative_tracker.narratives.discover import HdbscanClusterer
 
     root = tmp_path / "in"
     root.mkdir()
@@ -83,10 +85,11 @@ def test_promote_keeps_comments_and_honours_the_configured_codebook(discovered, 
     path = tmp_path / "configured.yaml"
     path.write_text(HAND_WRITTEN)
     monkeypatch.setenv("NARRATIVES_CODEBOOK", str(path))
-    promote_to_codebook(con, nid, "fuel_prices", "Fuel prices")  # no path given: the configured one
+    configured = load_settings().codebook  # what every CLI command passes when --codebook is not given
+    promote_to_codebook(con, nid, "fuel_prices", "Fuel prices", configured)
     text = path.read_text()
     assert text.startswith(HAND_WRITTEN) and "  - id: fuel_prices" in text
-    assert load_codebook().ids == ["foreign_hand", "csto_justification", "fuel_prices"]
+    assert load_codebook(configured).ids == ["foreign_hand", "csto_justification", "fuel_prices"]
 
 
 def test_an_entry_that_cannot_be_appended_as_text_rewrites_the_file(tmp_path):

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from narrative_tracker.dates import find_date, is_date_line, parse_date
+from narrative_tracker.ingest.dates import find_date, is_date_line, parse_date
 
 
 @pytest.mark.parametrize(

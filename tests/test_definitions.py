@@ -42,8 +42,6 @@ def test_instance_config_turns_telemetry_off_and_serialises_writers():
 
 
 def test_daily_job_leaves_ingest_out():
-    from pipelines.definitions import defs
-
     job = defs.resolve_job_def("daily_job")
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
     assert "articles" not in keys and {"paragraphs", "alerts", "discovered_narratives"} <= keys

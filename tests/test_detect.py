@@ -2,8 +2,8 @@ import dataclasses
 
 import numpy as np
 
-from narrative_tracker.codebook import Codebook, CodebookNarrative, DetectionParams
-from narrative_tracker.detect import neighbour_max, score_paragraphs, thresholds_of
+from narrative_tracker.narratives.codebook import Codebook, CodebookNarrative, DetectionParams
+from narrative_tracker.narratives.detect import neighbour_max, score_paragraphs, thresholds_of
 
 
 def _unit(*xs):

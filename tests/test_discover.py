@@ -1,12 +1,12 @@
 import numpy as np
 
-from narrative_tracker.discover import (
+from narrative_tracker.narratives.discover import (
     HdbscanClusterer,
     auto_min_cluster_size,
     discover,
     label_terms,
 )
-from narrative_tracker.evaluate import discovery_agreement, purity
+from narrative_tracker.evaluation.evaluate import discovery_agreement, purity
 
 
 def _blobs(n_per, centers, spread=0.05, seed=0):
@@ -54,7 +54,7 @@ def test_too_few_paragraphs_stay_noise():
 
 def test_large_input_uses_a_fitted_sample(monkeypatch):
     """100,000 paragraphs: UMAP is fitted on max_fit points and the rest transformed (small max_fit here)."""
-    from narrative_tracker.discover import UmapReducer
+    from narrative_tracker.narratives.discover import UmapReducer
 
     vectors, truth = _blobs(400, 5, spread=0.08, seed=1)
     texts = [f"topic{t} alpha{t} beta{t}" for t in truth]
@@ -71,7 +71,7 @@ def test_c_tf_idf_prefers_distinctive_terms():
 
 
 def test_leaf_fragments_of_one_claim_are_merged_and_close_outliers_reassigned():
-    from narrative_tracker.discover import merge_same_claims, reassign_outliers
+    from narrative_tracker.narratives.discover import merge_same_claims, reassign_outliers
 
     vectors, truth = _blobs(20, 2, spread=0.02, seed=4)
     labels = np.where(np.arange(40) % 10 == 0, -1, truth * 2 + np.arange(40) % 2)  # each blob split in two, 4 outliers

@@ -30,7 +30,7 @@ def test_every_table_and_column_is_documented(con, hash_embedder):
 
 def test_readme_sql_examples_run(con, topic_embedder, tiny_codebook, tmp_path):
 
-    from narrative_tracker.narratives import compute_alerts
+    from narrative_tracker.narratives.alerts import compute_alerts
 
     (tmp_path / "empty.txt").write_bytes(b"")
     copied = next(p for p in (SAMPLE / "001_292fef5df0ced0be.txt").read_text().split("\n\n") if "Washington" in p)

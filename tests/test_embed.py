@@ -3,9 +3,9 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from narrative_tracker.embed import SentenceTransformerEmbedder, embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder, embed_partitions
+from narrative_tracker.ingest.files import ingest_paths
+from narrative_tracker.paragraphs.split import build_paragraphs
 
 ALL = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 
@@ -55,7 +55,7 @@ def test_real_model_is_offline_normalised_and_meaningful():
 
 
 def test_precision_choices():
-    from narrative_tracker.embed import cpu_has_bf16, resolve_precision
+    from narrative_tracker.embeddings.embed import cpu_has_bf16, resolve_precision
 
     assert resolve_precision("fp32", "cpu") == "fp32"
     assert resolve_precision("bf16", "cpu") == "bf16"

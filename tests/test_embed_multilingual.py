@@ -5,16 +5,16 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from narrative_tracker.embed import (
+from narrative_tracker.embeddings.embed import (
     MULTILINGUAL_MODEL_NAME,
     Embedder,
     SentenceTransformerEmbedder,
     embed_partitions,
     make_embedder,
 )
-from narrative_tracker.embed_multilingual import UseMultilingualEmbedder
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.embeddings.multilingual import UseMultilingualEmbedder
+from narrative_tracker.ingest.files import ingest_paths
+from narrative_tracker.paragraphs.split import build_paragraphs
 
 ALL = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 

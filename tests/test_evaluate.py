@@ -1,6 +1,6 @@
 import pytest
 
-from narrative_tracker.evaluate import (
+from narrative_tracker.evaluation.evaluate import (
     discovery_agreement,
     is_tune,
     load_labelled,
@@ -39,9 +39,9 @@ def test_labelled_set_is_split_into_tune_and_test():
 def test_detection_quality_on_the_untouched_test_part():
     """The bundled codebook with the real model: held-out quality stays where the README says it is
     (2026-12-01, after removing examples/keywords written from test sentences: test 0.601, held-out 0.695)."""
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.embed import SentenceTransformerEmbedder
-    from narrative_tracker.evaluate import evaluate_paragraphs
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
+    from narrative_tracker.evaluation.evaluate import evaluate_paragraphs
 
     result = evaluate_paragraphs(load_codebook(), SentenceTransformerEmbedder())
     assert result["test"]["macro_f1"] >= 0.58

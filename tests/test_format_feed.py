@@ -1,12 +1,12 @@
-"""RSS and Atom feeds through feedparser (narrative_tracker.formats.feed)."""
+"""RSS and Atom feeds through feedparser (narrative_tracker.ingest.formats.feed)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from narrative_tracker.formats import IngestOptions, read_file
-from narrative_tracker.formats.feed import parse
+from narrative_tracker.ingest.formats import IngestOptions, read_file
+from narrative_tracker.ingest.formats.feed import parse
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feed"
 

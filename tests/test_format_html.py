@@ -1,12 +1,12 @@
-"""HTML pages through trafilatura (narrative_tracker.formats.html)."""
+"""HTML pages through trafilatura (narrative_tracker.ingest.formats.html)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from narrative_tracker.formats import IngestOptions, read_file
-from narrative_tracker.formats.html import (
+from narrative_tracker.ingest.formats import IngestOptions, read_file
+from narrative_tracker.ingest.formats.html import (
     date_from_text,
     drop_title,
     html_to_paragraphs,

@@ -1,4 +1,4 @@
-"""CSV/TSV and JSON Lines/JSON inputs (narrative_tracker.formats.tabular)."""
+"""CSV/TSV and JSON Lines/JSON inputs (narrative_tracker.ingest.formats.tabular)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from narrative_tracker.formats import IngestOptions, read_file
-from narrative_tracker.formats.tabular import parse_csv, parse_jsonl
+from narrative_tracker.ingest.formats import IngestOptions, read_file
+from narrative_tracker.ingest.formats.tabular import parse_csv, parse_jsonl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tabular"
 EUVSDISINFO = Path(__file__).resolve().parents[2] / "shared/corpus/euvsdisinfo-2015-2021/posts.csv"

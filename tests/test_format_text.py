@@ -4,8 +4,8 @@ import datetime as dt
 
 from conftest import SAMPLE
 
-from narrative_tracker.clean import paragraphs_of
-from narrative_tracker.formats import read_file
+from narrative_tracker.paragraphs.clean import paragraphs_of
+from narrative_tracker.ingest.formats import read_file
 
 BOILERPLATE = ["0 0", "Leave a Reply", "Your email address", "Similar Posts", "Article Categories", "If you notice an error",
                "Photo: REUTERS", "In the photo:", "Source:", "By Vladimir Platov", "banned in Russia * above" ]

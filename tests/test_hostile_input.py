@@ -8,8 +8,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from narrative_tracker.formats import IngestOptions, read_file
-from narrative_tracker.ingest import ingest_paths
+from narrative_tracker.ingest.formats import IngestOptions, read_file
+from narrative_tracker.ingest.files import ingest_paths
 
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 EXTENSIONS = st.sampled_from([".txt", ".md", ".html", ".csv", ".tsv", ".jsonl", ".json", ".rss", ".xml", ".bin", ""])

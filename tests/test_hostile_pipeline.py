@@ -171,7 +171,7 @@ def test_report_is_valid_and_carries_no_executable_link_or_markup(hostile_run):
 
 
 def test_only_http_and_https_urls_become_links():
-    from narrative_tracker.report import web_link
+    from narrative_tracker.surfaces.report import web_link
 
     assert [web_link(url) for url in BAD_URLS + ["file:///etc/passwd", "https://", "http:/x", "https://a b", ""]] == [None] * 12
     assert web_link(GOOD_URL) == GOOD_URL and web_link("HTTP://Example.org/x") == "HTTP://Example.org/x"

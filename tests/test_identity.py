@@ -4,15 +4,13 @@ import datetime as dt
 
 import pytest
 
-from narrative_tracker.discover import HdbscanClusterer
-from narrative_tracker.embed import embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import (
-    discover_narratives,
-    match_clusters,
-    record_decision,
-)
-from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.embeddings.embed import embed_partitions
+from narrative_tracker.ingest.files import ingest_paths
+from narrative_tracker.narratives.decisions import record_decision
+from narrative_tracker.narratives.discover import HdbscanClusterer
+from narrative_tracker.narratives.discovery_store import discover_narratives
+from narrative_tracker.narratives.identity import match_clusters
+from narrative_tracker.paragraphs.split import build_paragraphs
 
 DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 
@@ -158,7 +156,7 @@ def test_a_forced_rerun_on_unchanged_input_keeps_ids_and_claim_labels(two_topics
 
 def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_shown(two_topics, topic_embedder):
     from narrative_tracker import db
-    from narrative_tracker.narratives import claim_stances
+    from narrative_tracker.narratives.discovery_store import claim_stances
 
     assert claim_stances(None, ["a", "b"]) == [None, None]
     assert [s.stance for s in claim_stances("Fuel prices rose.", ["Fuel prices rose, officials denied the claims."])] == ["refutes"]
@@ -175,9 +173,10 @@ def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_s
 
 def test_promotion_round_trips_claim_description_and_sentences(two_topics, topic_embedder, tmp_path):
     """Promote a discovered narrative, load the codebook back, detect with it: the promoted narrative finds its members."""
-    from narrative_tracker.claims import split_sentences
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.narratives import apply_codebook, assign_codebook, promote_to_codebook
+    from narrative_tracker.narratives.claims import split_sentences
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.narratives.assign import apply_codebook, assign_codebook
+    from narrative_tracker.narratives.decisions import promote_to_codebook
 
     con, _ = two_topics
     path = tmp_path / "book.yaml"

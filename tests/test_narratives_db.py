@@ -5,14 +5,11 @@ import datetime as dt
 import pytest
 from conftest import run_stages
 
-from narrative_tracker.embed import embed_partitions
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.narratives import (
-    apply_codebook,
-    assign_codebook,
-    discover_narratives,
-)
-from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.embeddings.embed import embed_partitions
+from narrative_tracker.ingest.files import ingest_paths
+from narrative_tracker.narratives.assign import apply_codebook, assign_codebook
+from narrative_tracker.narratives.discovery_store import discover_narratives
+from narrative_tracker.paragraphs.split import build_paragraphs
 
 ALL = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 
@@ -62,7 +59,7 @@ def test_reassigning_a_day_replaces_its_rows(loaded, tiny_codebook, topic_embedd
 
 
 def test_removed_codebook_narrative_goes_with_its_assignments(loaded, tmp_path, topic_embedder):
-    from narrative_tracker.codebook import load_codebook
+    from narrative_tracker.narratives.codebook import load_codebook
 
     path = tmp_path / "smaller.yaml"
     path.write_text("narratives:\n  - id: foreign_hand\n    examples: ['The West organised it.']\n")
@@ -96,7 +93,7 @@ def test_narrative_outlets_and_first_seen(loaded):
 
 
 def test_discovery_replaces_discovered_narratives_and_leaves_codebook_ones(loaded, topic_embedder, tmp_path):
-    from narrative_tracker.discover import HdbscanClusterer
+    from narrative_tracker.narratives.discover import HdbscanClusterer
 
     class Identity:
         def fit_transform(self, vectors):
@@ -131,7 +128,7 @@ def test_syndication_and_amplification(loaded, tmp_path, topic_embedder, tiny_co
 
 
 def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
-    from narrative_tracker.narratives import compute_alerts
+    from narrative_tracker.narratives.alerts import compute_alerts
 
     root = tmp_path / "days"
     root.mkdir()
@@ -148,7 +145,7 @@ def test_spike_alert(con, tmp_path, topic_embedder, tiny_codebook):
 
 
 def test_first_appearance_is_emerging_not_a_spike(con, tmp_path, topic_embedder, tiny_codebook):
-    from narrative_tracker.narratives import compute_alerts
+    from narrative_tracker.narratives.alerts import compute_alerts
 
     root = tmp_path / "days"
     root.mkdir()

@@ -64,7 +64,7 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
 
 def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
     """Through the whole pipeline, assignments agree with the hand labels of the 80 sample paragraphs."""
-    from narrative_tracker.evaluate import load_labelled, prf_table
+    from narrative_tracker.evaluation.evaluate import load_labelled, prf_table
 
     db, _ = sample_run
     with duckdb.connect(str(db), read_only=True) as con:
@@ -145,7 +145,7 @@ def test_missing_input_is_an_error(tmp_path, capsys):
 def test_alerts_and_analyst_decisions_from_the_cli(sample_run, tmp_path, capsys):
     import shutil
 
-    from narrative_tracker.codebook import DEFAULT_CODEBOOK, load_codebook
+    from narrative_tracker.narratives.codebook import DEFAULT_CODEBOOK, load_codebook
 
     db, _ = sample_run
     assert main(["alerts", "--db", str(db)]) == 0

@@ -5,8 +5,8 @@ import pytest
 import yaml
 from conftest import SHARED, HashEmbedder, run_stages
 
-from narrative_tracker.codebook import load_codebook
-from narrative_tracker.semeval import (
+from narrative_tracker.narratives.codebook import load_codebook
+from narrative_tracker.evaluation.semeval import (
     OTHER,
     codebook_from_semeval,
     cross_validate,
@@ -48,7 +48,7 @@ def test_import_as_codebook_loads(data, tmp_path):
 def _synthetic(per_topic=6, others=6):
     """A SemEval-shaped set whose answer is known: each labelled document talks of one topic of
     ``TopicEmbedder`` (west / islamist / fuel); "Other" documents talk of football."""
-    from narrative_tracker.semeval import Document, SemEvalData
+    from narrative_tracker.evaluation.semeval import Document, SemEvalData
 
     topics = {"west": "URW: Blaming the West", "islamist": "URW: Islamist threat", "fuel": "CC: Fuel prices"}
     docs, explanations = [], {}
@@ -92,7 +92,7 @@ def test_cross_validation_with_meaningless_vectors_is_not_perfect(data):
 
 
 def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_path, topic_embedder, tiny_codebook):
-    from narrative_tracker.evaluate import evaluate_documents
+    from narrative_tracker.evaluation.evaluate import evaluate_documents
 
     docs = tmp_path / "documents"
     docs.mkdir()

@@ -1,7 +1,7 @@
 import pytest
 
-from narrative_tracker.evaluate import evaluate_stance
-from narrative_tracker.stance import classify_stance
+from narrative_tracker.evaluation.evaluate import evaluate_stance
+from narrative_tracker.narratives.stance import classify_stance
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from narrative_tracker.embed import SentenceTransformerEmbedder
-from narrative_tracker.stance_eval import (
+from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
+from narrative_tracker.evaluation.stance_eval import (
     claim_groups,
     evaluate_stance_pairs,
     fnc_weighted_score,
@@ -15,7 +15,7 @@ from narrative_tracker.stance_eval import (
     stance_scores,
     train_stance_model,
 )
-from narrative_tracker.stance_model import ARTIFACT_DIR, CLASSES, StanceModel, is_question, stance_of_pairs
+from narrative_tracker.narratives.stance_model import ARTIFACT_DIR, CLASSES, StanceModel, is_question, stance_of_pairs
 from tests.conftest import FIXTURES
 
 PAIRS = FIXTURES / "stance_pairs"
@@ -124,8 +124,8 @@ def test_pipeline_question_is_not_counted_as_an_assertion(tmp_path, topic_embedd
     from conftest import run_stages
 
     from narrative_tracker import db
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.report import write_report
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.surfaces.report import write_report
 
     book = tmp_path / "codebook.yaml"
     book.write_text("detection: {default_threshold: 0.6, top_k: 1, keyword_bonus: 0.0}\nnarratives:\n"
@@ -163,9 +163,9 @@ def test_review_round_trip_changes_assignments(tmp_path, topic_embedder, embedde
     from conftest import SAMPLE, run_stages
 
     from narrative_tracker import db
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.narratives import assign_codebook
-    from narrative_tracker.review import export_review, load_review
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.narratives.assign import assign_codebook
+    from narrative_tracker.narratives.review import export_review, load_review
     from pipelines.cli import main
 
     book = tmp_path / "codebook.yaml"
@@ -205,7 +205,7 @@ def test_review_round_trip_changes_assignments(tmp_path, topic_embedder, embedde
 
 
 def test_bad_review_csv_is_a_clear_error(tmp_path):
-    from narrative_tracker.review import load_review
+    from narrative_tracker.narratives.review import load_review
 
     bad = tmp_path / "r.csv"
     bad.write_text("claim,text,stance,correct_narrative,correct_stance\nc,t,asserts,maybe,\n")

@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from conftest import SAMPLE, run_stages
 
-from narrative_tracker import charts
-from narrative_tracker.narratives import compute_alerts
-from narrative_tracker.search import (
+from narrative_tracker.surfaces import charts
+from narrative_tracker.narratives.alerts import compute_alerts
+from narrative_tracker.surfaces.search import (
     SearchFilters,
     build_index,
     keyword_search,
@@ -40,7 +40,7 @@ def test_charts_render_to_png(sample_db):
 
 
 def test_report_is_self_contained_html(sample_db, tmp_path):
-    from narrative_tracker.report import write_report
+    from narrative_tracker.surfaces.report import write_report
 
     out = write_report(sample_db, tmp_path / "r.html", dt.date(2022, 1, 10))
     html = out.read_text()

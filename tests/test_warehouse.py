@@ -95,8 +95,9 @@ def test_lake_tables_have_the_file_tables_columns(lake_url, tmp_path):
 
 # ------------------------------------------------------------------------------------------- the stages
 def test_stages_give_identical_tables_on_a_file_and_on_the_lake(lake_url, tmp_path, topic_embedder, tiny_codebook):
-    from narrative_tracker.discover import HdbscanClusterer
-    from narrative_tracker.narratives import compute_alerts, discover_narratives
+    from narrative_tracker.narratives.discover import HdbscanClusterer
+    from narrative_tracker.narratives.alerts import compute_alerts
+    from narrative_tracker.narratives.discovery_store import discover_narratives
     from test_identity import Identity
 
     db.setup(lake_url, dim=topic_embedder.dim)
@@ -120,7 +121,7 @@ def _overwrite_days(url: str, data_path: str, start: dt.date, end: dt.date, roun
     os.environ["NARRATIVES_LAKE_DATA_PATH"] = data_path
     from narrative_tracker import db as db_
     from narrative_tracker import warehouse as wh
-    from narrative_tracker.paragraphs import build_paragraphs
+    from narrative_tracker.paragraphs.split import build_paragraphs
 
     with db_.connection(url) as con:
         for _ in range(rounds):
@@ -152,8 +153,8 @@ def _poll(url: str, data_path: str, stop, queue) -> None:
 
 
 def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed_states(lake_url, hash_embedder):
-    from narrative_tracker.ingest import ingest_paths
-    from narrative_tracker.paragraphs import build_paragraphs
+    from narrative_tracker.ingest.files import ingest_paths
+    from narrative_tracker.paragraphs.split import build_paragraphs
 
     import os
 

@@ -1,6 +1,6 @@
 """Stage 1 — ingest: input files -> ``articles``, ``quarantine``, ``source_files``.
 
-Files are read with ``narrative_tracker.formats`` (format detected per file) and written in
+Files are read with ``narrative_tracker.ingest.formats`` (format detected per file) and written in
 batches, one transaction per batch. A file whose bytes were already ingested with the same
 options is skipped without parsing; an article already present (same content-based id) is
 not inserted again; a quarantine record already present is not repeated. Running the same
@@ -27,9 +27,9 @@ import duckdb
 import polars as pl
 
 from narrative_tracker import db
-from narrative_tracker.formats import FileResult, IngestOptions, read_file
-from narrative_tracker.inputs import Refused, max_file_bytes, read_input, walk_inputs
-from narrative_tracker.language import detect_language
+from narrative_tracker.ingest.formats import FileResult, IngestOptions, read_file
+from narrative_tracker.ingest.inputs import Refused, max_file_bytes, read_input, walk_inputs
+from narrative_tracker.ingest.language import detect_language
 from narrative_tracker.models import QuarantineRecord
 
 BATCH_ARTICLES = 20_000
@@ -303,13 +303,15 @@ def ingest_paths(
     force: bool = False,
     root: str | os.PathLike | None = None,
     max_file_mb: float | None = None,
+    progress_bar: bool = False,
 ) -> IngestReport:
     """Ingest every file under ``paths`` into the database behind ``con``.
 
     ``force`` re-parses files already ingested with the same options (articles and quarantine records
     already present are still not duplicated). ``root``: the folder every path must stay inside (default:
     each folder given, or a given file's folder). Files over ``max_file_mb`` (default 50) are quarantined
-    unread, as are links out of the root and special files (see ``narrative_tracker.inputs``).
+    unread, as are links out of the root and special files (see ``narrative_tracker.ingest.inputs``).
+    ``progress_bar`` shows files done of N on stderr.
     """
     import uuid
 
@@ -320,9 +322,7 @@ def ingest_paths(
     batch = _Batch()
     fingerprint = options.fingerprint()
     entries = walk_inputs(paths, root)
-    from narrative_tracker.embed import show_progress
-
-    if show_progress():
+    if progress_bar:
         from tqdm import tqdm
 
         entries = tqdm(list(entries), desc="ingest", unit="file", leave=False)

@@ -21,9 +21,9 @@ from typing import Any
 
 import polars as pl
 
-from narrative_tracker.dates import parse_date, plausible
-from narrative_tracker.formats import IngestOptions
-from narrative_tracker.formats.html import drop_title, split_paragraphs, take_text_date
+from narrative_tracker.ingest.dates import parse_date, plausible
+from narrative_tracker.ingest.formats import IngestOptions
+from narrative_tracker.ingest.formats.html import drop_title, split_paragraphs, take_text_date
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 Parsed = tuple[list[ParsedArticle], list[QuarantineRecord]]

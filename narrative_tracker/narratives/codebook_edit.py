@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from narrative_tracker.codebook import Codebook, CodebookError, load_codebook
+from narrative_tracker.narratives.codebook import Codebook, CodebookError, load_codebook
 
 
 def _dump(value) -> str:

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from narrative_tracker.clean import paragraphs_of
-from narrative_tracker.embed import Embedder
+from narrative_tracker.paragraphs.clean import paragraphs_of
+from narrative_tracker.embeddings.embed import Embedder
 
 OTHER = "Other"
 

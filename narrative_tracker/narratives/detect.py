@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from narrative_tracker.codebook import Codebook
+from narrative_tracker.narratives.codebook import Codebook
 
 
 @dataclass

@@ -33,7 +33,7 @@ import numpy as np
 
 CLASSES = ("asserts", "reports", "refutes", "unrelated")
 STANCES3 = ("asserts", "reports", "refutes")
-ARTIFACT_DIR = Path(__file__).resolve().parent / "models"
+ARTIFACT_DIR = Path(__file__).resolve().parent / "stance_artifact"
 ARTIFACT_NAME = "stance_model"
 MAX_CHUNKS = 40
 
@@ -247,7 +247,7 @@ class StanceModel:
     def encoder(self) -> PairEncoder:
         if self._encoder is None:
             if self._embedder is None:
-                from narrative_tracker.embed import SentenceTransformerEmbedder
+                from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
                 self._embedder = SentenceTransformerEmbedder()
             self._encoder = PairEncoder(self._embedder)
@@ -375,7 +375,7 @@ _LOADED: dict[str, StanceModel | None] = {}
 
 
 def default_model(embedder=None) -> StanceModel | None:
-    """The shipped model (``narrative_tracker/models/``), loaded once; None if the artifact is missing."""
+    """The shipped model (``narrative_tracker/narratives/stance_artifact/``), loaded once; None if the artifact is missing."""
     if "default" not in _LOADED:
         try:
             _LOADED["default"] = StanceModel.load(embedder=embedder)
@@ -390,10 +390,10 @@ def stance_of_pairs(claims: Sequence[str], texts: Sequence[str], text_vectors: n
 
     ``text_vectors`` (the paragraphs' stored vectors) are reused when ``vector_model`` is the embedding
     model the stance model was trained on; otherwise texts are embedded again with that model. Without an
-    artifact the cue lexicon (``narrative_tracker.stance``) decides, with no confidence."""
+    artifact the cue lexicon (``narrative_tracker.narratives.stance``) decides, with no confidence."""
     model = model or default_model()
     if model is None:
-        from narrative_tracker.stance import classify_stance
+        from narrative_tracker.narratives.stance import classify_stance
 
         out = []
         for text in texts:

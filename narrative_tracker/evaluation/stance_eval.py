@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from narrative_tracker.stance_model import CLASSES
+from narrative_tracker.narratives.stance_model import CLASSES
 
 FNC_MAP = {"agree": "asserts", "discuss": "reports", "disagree": "refutes", "unrelated": "unrelated"}
 
@@ -115,8 +115,8 @@ def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tu
     """(claims, texts, labels) from the labelled paragraph set: every (paragraph, gold narrative) pair with
     its stance; with ``with_unrelated`` also (paragraph without narratives, each narrative) as ``unrelated``.
     ``part``: ``tune``, ``test`` or None for all."""
-    from narrative_tracker.codebook import load_codebook
-    from narrative_tracker.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
 
     book = codebook or load_codebook()
     claim_of = {n.id: n.label for n in book.narratives}
@@ -195,10 +195,10 @@ def train_stance_model(fnc_dir=None, labelled=None, embedder=None, out_dir=None,
     """Train the stance head on FNC-format pairs + the tune part of the labelled set (+ ``extra``) and save it."""
     import datetime as dt
 
-    from narrative_tracker.stance_model import ARTIFACT_DIR, PairEncoder, StanceModel, fit_head
+    from narrative_tracker.narratives.stance_model import ARTIFACT_DIR, PairEncoder, StanceModel, fit_head
 
     if embedder is None:
-        from narrative_tracker.embed import SentenceTransformerEmbedder
+        from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder()
     encoder = encoder or PairEncoder(embedder)
@@ -227,10 +227,10 @@ def cross_validate_stance(fnc_dir, embedder=None, folds: int = 5, labelled=None,
     the labelled set (if given) is added to every training fold; it is never scored here."""
     from sklearn.model_selection import GroupKFold
 
-    from narrative_tracker.stance_model import PairEncoder, fit_head, guarded
+    from narrative_tracker.narratives.stance_model import PairEncoder, fit_head, guarded
 
     if embedder is None:
-        from narrative_tracker.embed import SentenceTransformerEmbedder
+        from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
         embedder = SentenceTransformerEmbedder()
     encoder = encoder or PairEncoder(embedder)
@@ -255,7 +255,7 @@ def cross_validate_stance(fnc_dir, embedder=None, folds: int = 5, labelled=None,
 def evaluate_stance_pairs(directory, model=None, embedder=None, folds: int = 5, quiet: bool = True) -> dict:
     """Score the shipped stance model on an FNC-format folder; if the model was trained on exactly that
     folder, cross-validate by claim instead (a model is never scored on its own training pairs)."""
-    from narrative_tracker.stance_model import StanceModel
+    from narrative_tracker.narratives.stance_model import StanceModel
 
     digest = _file_digest(_fnc_files(directory)[1])
     model = model or StanceModel.load(embedder=embedder)
@@ -275,8 +275,8 @@ def evaluate_stance_labelled(path=None, model=None, codebook=None) -> dict:
     """The stance model (``related_only``: the narrative is given) against the cue lexicon on every (paragraph,
     gold narrative) pair of the labelled set, per part: ``{'tune': {'model': ..., 'lexicon': ...}, 'test': ...}``.
     Only the tune part was used in training (its pairs, the labelled weight, the cue guard)."""
-    from narrative_tracker.stance import classify_stance
-    from narrative_tracker.stance_model import STANCES3, StanceModel
+    from narrative_tracker.narratives.stance import classify_stance
+    from narrative_tracker.narratives.stance_model import STANCES3, StanceModel
 
     model = model or StanceModel.load()
     out = {}

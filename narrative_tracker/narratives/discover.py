@@ -7,7 +7,7 @@ Swappable parts, BERTopic-style:
   memory and time stay bounded on 100,000+ paragraphs.
 * ``Clusterer``: ``fit_predict(Z (n, r)) -> labels (n,)`` ints, ``-1`` = noise — default
   ``HdbscanClusterer`` (scikit-learn's HDBSCAN; noise stays unassigned).
-* labels (``narrative_tracker.claims``): each cluster's *claim label* is its most central member sentence;
+* labels (``narrative_tracker.narratives.claims``): each cluster's *claim label* is its most central member sentence;
   its terms are c-TF-IDF candidates (class-based TF-IDF as in BERTopic, without stop words or stop-phrases)
   re-ranked KeyBERT-style by maximal marginal relevance. Written on top of scikit-learn's ``CountVectorizer``
   rather than pulling in BERTopic and its plotting stack for one formula.
@@ -23,14 +23,14 @@ Everything is seeded: the same input gives the same clusters.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
-from narrative_tracker.claims import CLAIM_MEMBERS, Embed, claim_labels, distinctive_terms
+from narrative_tracker.narratives.claims import CLAIM_MEMBERS, Embed, claim_labels, distinctive_terms
+from narrative_tracker.settings import numba_cache_default
 
 SEED = 42
 MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest to centroids
@@ -72,7 +72,7 @@ class UmapReducer:
         n = vectors.shape[0]
         if n <= self.n_components + 2:
             return vectors
-        os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
+        numba_cache_default()
         import umap  # imported here: numba compiles on first import (~10 s)
 
         reducer = umap.UMAP(
@@ -128,7 +128,7 @@ class Cluster:
     terms: list[str]
     centroid: np.ndarray  # (d,) unit vector
     representatives: list[int]  # row indices, closest to the centroid first
-    claim: str = ""  # the most central member sentence (narrative_tracker.claims.claim_label)
+    claim: str = ""  # the most central member sentence (narrative_tracker.narratives.claims.claim_label)
 
     @property
     def name(self) -> str:

@@ -2,7 +2,7 @@
 
 Every path found under the inputs is *accounted for*: it is read (and becomes articles and/or quarantine
 records), or it is listed as skipped with a reason (hidden files and folders, READMEs and licences, links to
-folders). Nothing is dropped silently; ``narrative_tracker.ingest`` writes the outcome of every path to
+folders). Nothing is dropped silently; ``narrative_tracker.ingest.files`` writes the outcome of every path to
 ``input_files``.
 
 Reading is guarded (``read_input``): a path whose real location is outside its input root (a symbolic link

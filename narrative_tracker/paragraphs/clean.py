@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from narrative_tracker.dates import is_date_line
+from narrative_tracker.ingest.dates import is_date_line
 from narrative_tracker.models import normalize_ws, stable_hash
 
 

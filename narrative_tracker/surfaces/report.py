@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 import duckdb
 import jinja2
 
-from narrative_tracker import charts, db
+from narrative_tracker import db
+from narrative_tracker.surfaces import charts
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

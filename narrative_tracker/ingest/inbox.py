@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from narrative_tracker.inputs import Refused, check_input, walk_inputs
+from narrative_tracker.ingest.inputs import Refused, check_input, walk_inputs
 
 DEFAULT_SETTLE_SECONDS = 60.0
 DEFAULT_RETRY_SECONDS = 6 * 3600.0

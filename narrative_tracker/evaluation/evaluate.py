@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from narrative_tracker.codebook import Codebook
-from narrative_tracker.detect import score_paragraphs
-from narrative_tracker.embed import Embedder
+from narrative_tracker.embeddings.embed import Embedder
+from narrative_tracker.narratives.codebook import Codebook
+from narrative_tracker.narratives.detect import score_paragraphs
+from narrative_tracker.settings import DEFAULT_LABELLED
 
-DEFAULT_LABELLED = Path(__file__).resolve().parents[1] / "tests" / "labelled" / "paragraphs.csv"
 # The tune part: odd-numbered held-out paragraphs and two of the five sample articles. Everything else
 # (even-numbered held-out paragraphs, sample articles 002-004) is never looked at while choosing settings.
 TUNE_SAMPLE_ARTICLES = ("000", "001")
@@ -281,7 +281,7 @@ def discovery_agreement_db(con) -> dict:
 def evaluate_stance(path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
     """Per-stance precision / recall of ``classify_stance`` on every (paragraph, gold narrative) pair,
     for the tune and test parts: ``{'tune': {...}, 'test': {...}, 'all': {...}}``."""
-    from narrative_tracker.stance import STANCES, classify_stance
+    from narrative_tracker.narratives.stance import STANCES, classify_stance
 
     rows = load_labelled(path)
     out = {}
@@ -307,7 +307,7 @@ def evaluate_documents(con, labels_tsv: str | os.PathLike) -> dict:
     none -> ``Other``. Narratives match by codebook label or id. Files missing from the database count
     as predicted ``Other``."""
     from narrative_tracker import db
-    from narrative_tracker.semeval import OTHER, samples_f1
+    from narrative_tracker.evaluation.semeval import OTHER, samples_f1
 
     gold: dict[str, frozenset[str]] = {}
     with open(labels_tsv, encoding="utf-8") as handle:

@@ -183,15 +183,15 @@ def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
 
 def _parser(fmt: str):
     if fmt == "text":
-        from narrative_tracker.formats import text as mod
+        from narrative_tracker.ingest.formats import text as mod
     elif fmt == "html":
-        from narrative_tracker.formats import html as mod
+        from narrative_tracker.ingest.formats import html as mod
     elif fmt in ("csv", "jsonl"):
-        from narrative_tracker.formats import tabular as mod
+        from narrative_tracker.ingest.formats import tabular as mod
 
         return mod.parse_csv if fmt == "csv" else mod.parse_jsonl
     elif fmt == "feed":
-        from narrative_tracker.formats import feed as mod
+        from narrative_tracker.ingest.formats import feed as mod
     else:
         raise ValueError(f"unknown format {fmt!r}; choose one of {FORMATS}")
     return mod.parse

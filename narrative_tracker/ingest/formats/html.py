@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 import lxml.html
 from lxml import etree
 
-from narrative_tracker.dates import find_date, is_date_line, parse_date
-from narrative_tracker.formats import IngestOptions
+from narrative_tracker.ingest.dates import find_date, is_date_line, parse_date
+from narrative_tracker.ingest.formats import IngestOptions
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 # htmldate settings: structured sources only (meta tags, JSON-LD, <time>, the URL);

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from narrative_tracker import db
-from narrative_tracker.stance_model import STANCES3
+from narrative_tracker.narratives.stance_model import STANCES3
 
 COLUMNS = ("paragraph_id", "narrative_id", "claim", "text", "detection_confidence", "stance", "stance_confidence",
            "correct_narrative", "correct_stance")

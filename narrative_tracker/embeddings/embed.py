@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from narrative_tracker import db
+from narrative_tracker.settings import apply_library_defaults
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 MULTILINGUAL_MODEL_NAME = "use-multilingual-v3"
@@ -43,11 +43,6 @@ class Embedder(Protocol):
     dim: int
 
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def show_progress() -> bool:
-    """Progress bars on long work when ``NARRATIVES_PROGRESS=1`` (the CLI sets it on a terminal)."""
-    return os.environ.get("NARRATIVES_PROGRESS") == "1"
 
 
 def default_model_path() -> str:
@@ -85,10 +80,7 @@ def resolve_precision(precision: str, device: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str, device: str, precision: str = "fp32"):
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    apply_library_defaults()  # offline: never reach the Hugging Face hub
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -106,7 +98,7 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, model_path: str | None = None, device: str = "cpu", batch_size: int = 32, name: str | None = None,
-                 precision: str = "auto"):
+                 precision: str = "auto", progress: bool = False):
         if model_path:
             if not Path(model_path).is_dir():
                 raise FileNotFoundError(
@@ -122,6 +114,7 @@ class SentenceTransformerEmbedder:
         self.device = device
         self.batch_size = batch_size
         self.precision = resolve_precision(precision, device)
+        self.progress = progress  # a progress bar on stderr for long encodes (settings.progress)
 
     @functools.cached_property
     def model(self):
@@ -138,27 +131,28 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self.model.encode(
             list(texts), batch_size=self.batch_size, convert_to_tensor=True,
-            show_progress_bar=show_progress() and len(texts) > 256
+            show_progress_bar=self.progress and len(texts) > 256
         )
         # normalised in float32: a bf16 norm is only good to ~1e-2
         vectors = vectors.float().cpu().numpy()
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
-def make_embedder(model: str | None = None, device: str = "cpu", batch_size: int = 32, precision: str = "auto") -> Embedder:
+def make_embedder(model: str | None = None, device: str = "cpu", batch_size: int = 32, precision: str = "auto",
+                  progress: bool = False) -> Embedder:
     """The embedder a setting names: empty or ``all-MiniLM-L6-v2`` = the bundled MiniLM (English);
     ``use-multilingual-v3`` = Google USE-multilingual v3 (16 languages, one vector space across them);
     anything else = a local sentence-transformers folder. ``precision``/``batch_size`` apply to MiniLM/folders."""
     model = (model or "").strip()
     if model in ("", DEFAULT_MODEL_NAME):
-        return SentenceTransformerEmbedder(None, device=device, batch_size=batch_size, precision=precision)
+        return SentenceTransformerEmbedder(None, device=device, batch_size=batch_size, precision=precision, progress=progress)
     if model == MULTILINGUAL_MODEL_NAME:
         if device != "cpu":
             raise ValueError(f"{MULTILINGUAL_MODEL_NAME} runs on the CPU only (numpy); got device {device!r}")
-        from narrative_tracker.embed_multilingual import UseMultilingualEmbedder
+        from narrative_tracker.embeddings.multilingual import UseMultilingualEmbedder
 
         return UseMultilingualEmbedder()
-    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size, precision=precision)
+    return SentenceTransformerEmbedder(model, device=device, batch_size=batch_size, precision=precision, progress=progress)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The codebook: narratives analysts track by name, read from a YAML file (``codebook/narratives.yaml``)."""
+"""The codebook: narratives analysts track by name, read from a YAML file (default ``codebook/narratives.yaml``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_CODEBOOK = Path(__file__).resolve().parents[1] / "codebook" / "narratives.yaml"
+from narrative_tracker.settings import DEFAULT_CODEBOOK
+
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 
@@ -21,7 +22,7 @@ class CodebookError(ValueError):
 
 @dataclass(frozen=True)
 class DetectionParams:
-    """How paragraph scores are computed (see ``narrative_tracker.detect``); set under ``detection:``."""
+    """How paragraph scores are computed (see ``narrative_tracker.narratives.detect``); set under ``detection:``."""
 
     default_threshold: float = 0.5
     top_k: int = 2  # a paragraph's similarity to a narrative = mean of its top_k closest examples
@@ -76,12 +77,12 @@ class Codebook:
 
 
 def codebook_path(path: str | os.PathLike | None = None) -> Path:
-    """The codebook file in use: ``path``, else ``NARRATIVES_CODEBOOK``, else the bundled one."""
-    return Path(path or os.environ.get("NARRATIVES_CODEBOOK") or DEFAULT_CODEBOOK)
+    """The codebook file in use: ``path`` (callers pass ``Settings.codebook``), else the bundled one."""
+    return Path(path or DEFAULT_CODEBOOK)
 
 
 def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
-    """Read and validate a codebook YAML file (default: ``NARRATIVES_CODEBOOK`` or the bundled one)."""
+    """Read and validate a codebook YAML file (default: the bundled one; ``Settings.codebook`` is the configured one)."""
     path = codebook_path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

