@@ -59,5 +59,11 @@ stance-model: install
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
+# Every database the pipeline writes: the published file, its working copy (<name>.work.duckdb), their WAL files,
+# a half-published temporary copy, the demo lake, the report, and the run history of the Dagster instance
+# (it describes these databases; dagster.yaml, the instance settings, stays).
+WORK_DB := $(basename $(DB)).work$(suffix $(DB))
 clean:
-	rm -rf $(VENV) *.egg-info $(DB) $(DB).wal data/lake
+	rm -rf $(VENV) *.egg-info build $(DB) $(DB).wal $(WORK_DB) $(WORK_DB).wal $(dir $(DB)).$(notdir $(DB)).publishing \
+		data/lake data/report.html
+	find .dagster_home -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} +
