@@ -174,8 +174,35 @@ def main(argv: list[str] | None = None) -> dict:
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
+    Path(args.out).with_suffix(".md").write_text(render(report))
     print(json.dumps({k: v for k, v in report.items() if k != "results"}, indent=2))
     return report
+
+
+def render(report: dict) -> str:
+    """The results as a markdown table (benchmarks/results/lake_scaling.md, quoted in docs/deploy.md)."""
+    lines = [f"Measured {report['date']} on {report['machine']}; {report['corpus']}, {report['articles']} articles "
+             "(`nice -n 10 python benchmarks/lake_scaling.py`).", "",
+             "| configuration | wall s | vs file | paragraphs | embeddings | codebook rows | discovered rows | narratives "
+             "| conflict retries | reader polls / errors | load avg before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report["results"]:
+        rows = r["rows"]
+        lines.append(
+            f"| {r['config']} | {r['wall_seconds']} | {r['vs_first_config']} | {rows['paragraphs']} | {rows['paragraph_embeddings']} "
+            f"| {rows['codebook_assignments']} | {rows['discovered_assignments']} | {rows['narratives']} | {r['conflict_retries']} "
+            f"| {r['reader']['polls']} / {len(r['reader']['errors'])} | {r['load_average_before'][0]} → {r['load_average_after'][0]} |")
+    lines += ["", "Step seconds (summed over runs; on lake-2 the daily steps of both workers are added):", "",
+              "| step | " + " | ".join(r["config"] for r in report["results"]) + " |",
+              "|---|" + "---|" * len(report["results"])]
+    steps = sorted({k for r in report["results"] for k in r["step_seconds"]})
+    for step in steps:
+        lines.append(f"| {step} | " + " | ".join(str(r["step_seconds"].get(step, "")) for r in report["results"]) + " |")
+    for r in report["results"]:
+        for w in r["worker_ranges"]:
+            lines.append(f"\n{r['config']} worker {w['days']}: {w['seconds']} s, {w['conflict_retries']} conflict retries")
+    lines.append(f"\nDaily tables agree across configurations: {report['daily_rows_agree']}; all tables: {report['all_rows_agree']}.")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -253,3 +253,18 @@ def test_analyst_sql_on_a_lake_reads_the_lake_and_nothing_else(lake_url, hash_em
             con.execute("SET enable_external_access = true")
     finally:
         con.close()
+
+
+def test_days_are_split_into_contiguous_ranges_of_about_equal_work():
+    from pipelines.parallel import split_days
+
+    start, end = dt.date(2021, 1, 1), dt.date(2021, 1, 10)
+    even = split_days(start, end, 3)
+    assert even == [(dt.date(2021, 1, 1), dt.date(2021, 1, 4)), (dt.date(2021, 1, 5), dt.date(2021, 1, 7)),
+                    (dt.date(2021, 1, 8), dt.date(2021, 1, 10))]
+    # nine articles on the first day, one on each other: the first worker gets that day alone
+    weights = {start + dt.timedelta(days=i): (9 if i == 0 else 1) for i in range(10)}
+    assert split_days(start, end, 2, weights) == [(start, start), (dt.date(2021, 1, 2), end)]
+    assert split_days(start, start, 4) == [(start, start)]  # never an empty range
+    with pytest.raises(ValueError):
+        split_days(start, end, 0)
