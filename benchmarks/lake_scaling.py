@@ -94,7 +94,7 @@ def run_config(name: str, url: str, workers: int, corpus: Path, tmp: Path, env: 
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     ctx = multiprocessing.get_context("spawn")
     stop, out = ctx.Event(), ctx.Queue()
-    reader = ctx.Process(target=_reader, args=(url, stop, out))
+    reader = ctx.Process(target=_reader, args=(url, stop, out), daemon=True)
     reader.start()
     command = [sys.executable, "-m", "pipelines.cli", "run", "--input", str(corpus), "--text-column", "title", "--db", url]
     if workers > 1:
