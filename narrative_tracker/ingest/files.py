@@ -256,7 +256,12 @@ def _flush(con: duckdb.DuckDBPyConnection, batch: _Batch, options: IngestOptions
                     "ingested_at": now,
                 }
             )
-        source_files = pl.DataFrame(files, schema=_SOURCE_FILE_SCHEMA)
+        # one row per (content, options): the first file wins, as ON CONFLICT DO NOTHING did (an anti-join
+        # alone would insert a same-content copy in the same batch twice)
+        firsts = {}
+        for row in files:
+            firsts.setdefault((row["source_sha256"], row["options_fingerprint"]), row)
+        source_files = pl.DataFrame(list(firsts.values()), schema=_SOURCE_FILE_SCHEMA)
         with db.staged(con, staged_source_files=source_files), db.transaction(con):
             con.execute(db.query("insert_articles"))
             con.execute(db.query("insert_quarantine"))
