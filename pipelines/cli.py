@@ -165,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
     report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
     report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
+    report.add_argument("--language", metavar="CODE", help="only paragraphs in this language (ISO 639-1, e.g. ru); default all")
 
     search = sub.add_parser("search", help="keyword (BM25) and semantic search over paragraphs",
                             description="Search paragraphs by keywords (BM25 full-text index) and by meaning (embedding "
@@ -364,7 +365,7 @@ def _state(args: argparse.Namespace) -> str:
 
     with connection(args.db) as con:  # the working file: ingest has just written it
         count, latest = con.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
-    return stable_hash(str(count), str(latest), load_codebook(args.codebook).fingerprint, args.model or "default")
+    return stable_hash(str(count), str(latest), load_codebook(args.codebook, model=args.model or None).fingerprint, args.model or "default")
 
 
 def _last_state(db_path: str) -> str | None:
@@ -497,8 +498,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for name, row in pairs["per_class"].items():
             print(f"  {name:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
         return 0
-    codebook = load_codebook(args.codebook)
     embedder = make_embedder(args.model, precision=args.precision)
+    codebook = load_codebook(args.codebook, model=embedder.name)
     labelled = args.labelled or DEFAULT_LABELLED
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name,
               "parts": evaluate_paragraphs(codebook, embedder, labelled)}
@@ -625,7 +626,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if _missing_db(args.db):
         return 2
     day = dt.date.fromisoformat(args.day) if args.day else None
-    path = write_report(args.db, args.out, day)
+    path = write_report(args.db, args.out, day, language=args.language)
     print(f"report written: {path.resolve()}")
     return 0
 
