@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
                                "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
+    evaluate.add_argument("--semeval-train", default="", metavar="DIR",
+                          help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
+                               "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")
     evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval and --stance-pairs (default 5)")
     evaluate.add_argument("--stance-pairs", default="", metavar="DIR",
                           help="score the stance model on FNC-1-format claim-text pairs (bodies.csv, stances.csv): per-class "
@@ -521,6 +524,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from narrative_tracker.evaluation.semeval import cross_validate, load_semeval
 
         result["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=args.folds)
+        if args.semeval_train:
+            from narrative_tracker.semeval import transfer
+
+            result["semeval_transfer"] = transfer(load_semeval(args.semeval_train), load_semeval(args.semeval), embedder)
     result["stance"] = evaluate_stance(labelled)
     result["calibration"] = calibration_table(codebook, embedder, labelled)
     if args.json:
@@ -556,6 +563,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for method in ("zero_shot", "prototype", "logistic"):
             row = result["semeval_cv"][method]
             print(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+        if args.semeval_train:
+            t = result["semeval_transfer"]
+            print(f"trained on {args.semeval_train} ({t['train_documents']} documents), scored on {args.semeval} "
+                  f"({t['test_documents']}):")
+            for method in ("prototype", "logistic"):
+                print(f"  {method:<12} coarse {t[method]['coarse_samples_f1']:.3f}   fine {t[method]['fine_samples_f1']:.3f}")
     return 0
 
 
