@@ -133,5 +133,5 @@ def test_russian_sample_matched_by_the_english_codebook_end_to_end(tmp_path):
                             cwd=REPO, capture_output=True, text=True, timeout=300)
     assert report.returncode == 0, report.stderr[-2000:]
     html = out.read_text(encoding="utf-8")
-    assert "paragraphs in <b>ru</b> only" in html and 'title="paragraph language">ru</span>' in html
-    assert 'title="paragraph language">en</span>' not in html
+    assert "paragraphs in <b>ru</b> only" in html and '<span class="tag">ru ' in html  # narratives by language
+    assert '<span class="tag">en ' not in html and 'title="paragraph language">en</span>' not in html
