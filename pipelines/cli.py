@@ -525,7 +525,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         result["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=args.folds)
         if args.semeval_train:
-            from narrative_tracker.semeval import transfer
+            from narrative_tracker.evaluation.semeval import transfer
 
             result["semeval_transfer"] = transfer(load_semeval(args.semeval_train), load_semeval(args.semeval), embedder)
     result["stance"] = evaluate_stance(labelled)

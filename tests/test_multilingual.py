@@ -10,12 +10,12 @@ import pytest
 import yaml
 
 from conftest import REPO, SAMPLE
-from narrative_tracker.clean import BlockKind, classify_block, paragraphs_of
-from narrative_tracker.codebook import CodebookError, load_codebook
-from narrative_tracker.claims import distinctive_terms, split_sentences, stop_words
-from narrative_tracker.ingest import ingest_paths
-from narrative_tracker.language import paragraph_language
-from narrative_tracker.paragraphs import build_paragraphs
+from narrative_tracker.paragraphs.clean import BlockKind, classify_block, paragraphs_of
+from narrative_tracker.narratives.codebook import CodebookError, load_codebook
+from narrative_tracker.narratives.claims import distinctive_terms, split_sentences, stop_words
+from narrative_tracker.ingest.files import ingest_paths
+from narrative_tracker.ingest.language import paragraph_language
+from narrative_tracker.paragraphs.split import build_paragraphs
 
 SAMPLE_RU = REPO / "data" / "sample-ru"
 ALL = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))

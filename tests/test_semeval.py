@@ -109,7 +109,7 @@ def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_pat
 
 
 def test_transfer_trains_on_one_split_and_scores_another(topic_embedder):
-    from narrative_tracker.semeval import transfer
+    from narrative_tracker.evaluation.semeval import transfer
 
     data = _synthetic()
     result = transfer(data, data, topic_embedder)
