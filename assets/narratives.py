@@ -15,8 +15,8 @@ from narrative_tracker.surfaces.preview import markdown
     description="Codebook narratives and their embedded example statements (the codebook_file resource, default codebook/narratives.yaml).",
 )
 def codebook(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel, codebook_file: CodebookFile) -> dg.MaterializeResult:
-    book = codebook_file.load()
     embedder = embedding_model.get_embedder()
+    book = codebook_file.load(model=embedder.name)
     with db.connect() as con:
         report = apply_codebook(con, book, embedder)
         table = con.execute(
@@ -48,8 +48,8 @@ def codebook(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model
 )
 def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel, codebook_file: CodebookFile) -> dg.MaterializeResult:
     start, end = window_days(context)
-    book = codebook_file.load()
     model = embedding_model.get_embedder().name
+    book = codebook_file.load(model=model)
     with db.connect() as con:
         report = assign_codebook(con, book, model, start, end)
         evidence = con.execute(

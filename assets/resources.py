@@ -61,8 +61,9 @@ class CodebookFile(dg.ConfigurableResource):
 
     path: str = Field(default=str(DEFAULT_CODEBOOK), description="Codebook YAML of the narratives tracked by name.")
 
-    def load(self) -> Codebook:
-        return load_codebook(self.path)
+    def load(self, model: str | None = None) -> Codebook:
+        """The codebook with ``model``'s operating points (its ``models:`` section) when it has them."""
+        return load_codebook(self.path, model=model)
 
 
 class IngestInputs(dg.ConfigurableResource):

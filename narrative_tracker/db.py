@@ -38,7 +38,7 @@ import duckdb
 from narrative_tracker import warehouse
 from narrative_tracker.settings import DEFAULT_DB
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 
 class DatabaseLockedError(RuntimeError):
@@ -261,7 +261,7 @@ def set_meta(con: duckdb.DuckDBPyConnection, key: str, value: str, replace: bool
     run_script(con, "set_meta", {"key": key, "value": value, "replace": replace})
 
 
-def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> list[tuple[str, str]]:
     """Migration for tables created by an older version: add the columns the DDL has and the table lacks.
 
     The expected columns are read by running the DDL in a scratch in-memory database; added columns are
@@ -275,6 +275,7 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
         ).fetchall()
     finally:
         scratch.close()
+    added: list[tuple[str, str]] = []
     for table, column, data_type in expected:
         present = con.execute(
             "SELECT count(*) FROM information_schema.columns WHERE table_catalog = current_database() AND table_schema = 'main' "
@@ -283,6 +284,8 @@ def _add_missing_columns(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
         ).fetchone()[0]
         if not present and _IDENT.match(table) and _IDENT.match(column) and _TYPE.match(data_type):
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{column}" {data_type}')  # names checked above
+            added.append((table, column))
+    return added
 
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -326,7 +329,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
                     con.execute(statement)
             else:
                 con.execute(ddl)
-            _add_missing_columns(con, ddl)
+            if ("paragraphs", "language") in _add_missing_columns(con, ddl):
+                # schema 3 -> 4: paragraphs written before they had a language get their article's
+                run_script(con, "backfill_paragraph_language", {})
         else:
             con.execute(ddl)
     _migrate(con)

@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
                                "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
+    evaluate.add_argument("--semeval-train", default="", metavar="DIR",
+                          help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
+                               "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")
     evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval and --stance-pairs (default 5)")
     evaluate.add_argument("--stance-pairs", default="", metavar="DIR",
                           help="score the stance model on FNC-1-format claim-text pairs (bodies.csv, stances.csv): per-class "
@@ -165,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
     report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
     report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
+    report.add_argument("--language", metavar="CODE", help="only paragraphs in this language (ISO 639-1, e.g. ru); default all")
 
     search = sub.add_parser("search", help="keyword (BM25) and semantic search over paragraphs",
                             description="Search paragraphs by keywords (BM25 full-text index) and by meaning (embedding "
@@ -364,7 +368,7 @@ def _state(args: argparse.Namespace) -> str:
 
     with connection(args.db) as con:  # the working file: ingest has just written it
         count, latest = con.execute("SELECT count(*), max(ingested_at) FROM articles").fetchone()
-    return stable_hash(str(count), str(latest), load_codebook(args.codebook).fingerprint, args.model or "default")
+    return stable_hash(str(count), str(latest), load_codebook(args.codebook, model=args.model or None).fingerprint, args.model or "default")
 
 
 def _last_state(db_path: str) -> str | None:
@@ -497,8 +501,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for name, row in pairs["per_class"].items():
             print(f"  {name:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
         return 0
-    codebook = load_codebook(args.codebook)
     embedder = make_embedder(args.model, precision=args.precision)
+    codebook = load_codebook(args.codebook, model=embedder.name)
     labelled = args.labelled or DEFAULT_LABELLED
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name,
               "parts": evaluate_paragraphs(codebook, embedder, labelled)}
@@ -520,6 +524,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from narrative_tracker.evaluation.semeval import cross_validate, load_semeval
 
         result["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=args.folds)
+        if args.semeval_train:
+            from narrative_tracker.evaluation.semeval import transfer
+
+            result["semeval_transfer"] = transfer(load_semeval(args.semeval_train), load_semeval(args.semeval), embedder)
     result["stance"] = evaluate_stance(labelled)
     result["calibration"] = calibration_table(codebook, embedder, labelled)
     if args.json:
@@ -555,6 +563,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         for method in ("zero_shot", "prototype", "logistic"):
             row = result["semeval_cv"][method]
             print(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+        if args.semeval_train:
+            t = result["semeval_transfer"]
+            print(f"trained on {args.semeval_train} ({t['train_documents']} documents), scored on {args.semeval} "
+                  f"({t['test_documents']}):")
+            for method in ("prototype", "logistic"):
+                print(f"  {method:<12} coarse {t[method]['coarse_samples_f1']:.3f}   fine {t[method]['fine_samples_f1']:.3f}")
     return 0
 
 
@@ -625,7 +639,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if _missing_db(args.db):
         return 2
     day = dt.date.fromisoformat(args.day) if args.day else None
-    path = write_report(args.db, args.out, day)
+    path = write_report(args.db, args.out, day, language=args.language)
     print(f"report written: {path.resolve()}")
     return 0
 

@@ -44,3 +44,15 @@ def test_schema_2_database_gets_claim_labels_and_unknown_stance(tmp_path):
 def test_statements_split_and_run_script_passes_only_used_parameters(con):
     assert db.statements("SELECT 1;\n-- comment\nSELECT $x;\n") == ["SELECT 1", "SELECT $x"]
     db.run_script(con, "delete_assignments", {"start": "2000-01-01", "end": "2000-01-02", "method": "codebook", "unused": 1})
+
+
+def test_schema_2_paragraphs_get_a_language_column_filled_from_their_article(tmp_path):
+    path = tmp_path / "v2.duckdb"
+    with db.connection(path) as con:  # build a current database, then take it back to schema 2
+        con.execute("INSERT INTO articles (article_id, date_source, partition_date, language, body, source_path, source_sha256, "
+                    "source_format, ingested_at) VALUES ('a1', 'none', DATE '2022-01-05', 'ru', 'Текст', 'f', 's', 'text', now())")
+        con.execute("ALTER TABLE paragraphs DROP COLUMN language")
+        con.execute("INSERT INTO paragraphs VALUES ('a1-0000', 'a1', DATE '2022-01-05', 0, 0, 'body', 'Текст', 'h', 1)")
+    with db.connection(path) as con:
+        assert con.execute("SELECT paragraph_id, language FROM paragraphs").fetchall() == [("a1-0000", "ru")]
+        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'schema_version'").fetchone() == (db.SCHEMA_VERSION,)

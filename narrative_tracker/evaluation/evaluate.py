@@ -160,7 +160,7 @@ def tune_detection(codebook: Codebook, embedder: Embedder, path: str | os.PathLi
     tune = [r for r in rows if r.part == "tune"]
     scorer = LabelledScorer(tune, codebook, embedder)
     best: dict | None = None
-    candidates = np.round(np.arange(0.20, 0.80, 0.01), 2)
+    candidates = np.round(np.arange(0.10, 0.96, 0.01), 2)  # 0.10-0.95: the scale differs per model
     for top_k, bonus, context in itertools.product((1, 2, 3), (0.0, 0.03, 0.05, 0.08), (0.0, 0.1, 0.2)):
         params = dataclasses.replace(codebook.params, top_k=top_k, keyword_bonus=bonus, context_weight=context)
         book = dataclasses.replace(codebook, params=params)

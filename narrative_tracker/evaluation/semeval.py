@@ -271,3 +271,28 @@ def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: 
     results["folds"] = folds
     results["seed"] = seed
     return results
+
+
+def transfer(train: SemEvalData, test: SemEvalData, embedder: Embedder, seed: int = 42,
+             methods: Sequence[str] = ("prototype", "logistic")) -> dict:
+    """Heads trained on every document of ``train`` (e.g. the English split), scored on ``test`` (e.g. Russian).
+
+    Thresholds are chosen on out-of-fold predictions inside ``train`` only; ``test`` is never looked at until
+    scoring. With a multilingual embedder this measures whether a desk can label in one language and track
+    another. The taxonomy is ``train``'s (both splits share the task's English labels).
+    """
+    X_train, _ = embed_documents(train, embedder)
+    X_test, _ = embed_documents(test, embedder)
+    coarse_train = [d.coarse for d in train.documents]
+    fine_train = [d.fine for d in train.documents]
+    coarse = [d.coarse for d in test.documents]
+    fine = [d.fine for d in test.documents]
+    results: dict[str, dict] = {}
+    for method in methods:
+        pred = _fit_predict(method, X_train, coarse_train, fine_train, X_test, train, seed)
+        results[method] = {
+            "coarse_samples_f1": round(samples_f1(coarse, [p[0] for p in pred]), 3),
+            "fine_samples_f1": round(samples_f1(fine, [p[1] for p in pred]), 3),
+        }
+    results["train_documents"], results["test_documents"] = len(train.documents), len(test.documents)
+    return results

@@ -56,12 +56,23 @@ STOP_PHRASES = (
 )
 
 
+@lru_cache(maxsize=64)
 def stop_words(language: str = "en") -> frozenset[str]:
     """Words never used as (or inside) a term. English: scikit-learn's list plus news function words.
 
-    The one place stop words come from; other languages can be added here (unknown ones get the English list,
-    which still removes English boilerplate quoted in other languages)."""
-    return _english_stop_words()
+    The one place stop words come from. Another language (ISO 639-1, e.g. ``ru``): the ``stop-words`` package's
+    list for it plus the English list (which still removes English boilerplate quoted in other languages);
+    unknown ones get the English list. Several languages joined by ``+`` (``en+ru``, a corpus in both): the union.
+    """
+    words = set(_english_stop_words())
+    codes = {code for code in (language or "en").split("+") if code and code != "en"}
+    if codes:
+        from stop_words import LANGUAGE_MAPPING, get_stop_words
+
+        for code in codes:
+            if code in LANGUAGE_MAPPING:
+                words |= {w.lower() for w in get_stop_words(code)}
+    return frozenset(words)
 
 
 @lru_cache(maxsize=1)
@@ -72,10 +83,10 @@ def _english_stop_words() -> frozenset[str]:
 
 
 def split_sentences(text: str, language: str = "en") -> list[str]:
-    """The sentences of ``text`` (stripped, empty ones dropped), by ``sentencex``."""
+    """The sentences of ``text`` (stripped, empty ones dropped), by ``sentencex`` (``language``: ISO 639-1)."""
     from sentencex import segment
 
-    return [s.strip() for s in segment(language, text) if s.strip()]
+    return [s.strip() for s in segment((language or "en").split("+")[0], text) if s.strip()]
 
 
 def _words(text: str) -> list[str]:

@@ -81,8 +81,41 @@ def codebook_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or DEFAULT_CODEBOOK)
 
 
-def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
-    """Read and validate a codebook YAML file (default: the bundled one; ``Settings.codebook`` is the configured one)."""
+def _model_settings(raw: dict, path: Path, model: str | None, ids: set[str]) -> tuple[dict, dict, dict]:
+    """``(detection, thresholds, calibration)`` overrides of the ``models: {<model name>: ...}`` section.
+
+    Similarity scales differ between embedding models (USE-multilingual cosines run higher than MiniLM's), so
+    operating points tuned for one model are wrong for another; each model's are tuned and written here.
+    """
+    models = raw.get("models") or {}
+    if not isinstance(models, dict):
+        raise CodebookError(f"{path}: 'models' must be a mapping of model name to settings")
+    for name, entry in models.items():
+        where = f"{path}: models[{name!r}]"
+        if not isinstance(entry, dict) or set(entry) - {"detection", "thresholds", "calibration"}:
+            raise CodebookError(f"{where}: expected a mapping with detection / thresholds / calibration")
+        unknown = set(entry.get("detection") or {}) - set(DetectionParams.__dataclass_fields__)
+        if unknown:
+            raise CodebookError(f"{where}: unknown detection settings {sorted(unknown)}")
+        for key in ("thresholds", "calibration"):
+            values = entry.get(key) or {}
+            if not isinstance(values, dict) or set(values) - ids:
+                raise CodebookError(f"{where}: {key} must map narrative ids of this codebook to values "
+                                    f"(unknown: {sorted(set(values) - ids) if isinstance(values, dict) else values!r})")
+            for nid, value in values.items():
+                ok = isinstance(value, (int, float)) if key == "thresholds" else (
+                    isinstance(value, list) and len(value) == 2 and all(isinstance(x, (int, float)) for x in value))
+                if not ok:
+                    raise CodebookError(f"{where}: {key}[{nid!r}] must be " + ("a number" if key == "thresholds" else "a list [a, b]"))
+    entry = models.get(model) or {} if model else {}
+    return dict(entry.get("detection") or {}), dict(entry.get("thresholds") or {}), dict(entry.get("calibration") or {})
+
+
+def load_codebook(path: str | os.PathLike | None = None, model: str | None = None) -> Codebook:
+    """Read and validate a codebook YAML file (default: the bundled one; ``Settings.codebook`` is the configured one).
+
+    ``model``: the embedding model's name; its ``models:`` section (if any) replaces the detection settings,
+    thresholds and calibrations, which are otherwise those tuned for the default all-MiniLM-L6-v2."""
     path = codebook_path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -95,7 +128,9 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
     unknown = set(detection) - known
     if unknown:
         raise CodebookError(f"{path}: unknown detection settings {sorted(unknown)}; known: {sorted(known)}")
-    params = DetectionParams(**detection)
+    ids = {e.get("id") for e in raw["narratives"] if isinstance(e, dict)}
+    model_detection, model_thresholds, model_calibration = _model_settings(raw, path, model, ids)
+    params = DetectionParams(**(detection | model_detection))
     narratives = []
     seen: set[str] = set()
     for index, entry in enumerate(raw["narratives"]):
@@ -117,10 +152,10 @@ def load_codebook(path: str | os.PathLike | None = None) -> Codebook:
                 re.compile(k)
             except re.error as exc:
                 raise CodebookError(f"{where} ({nid}): keyword {k!r} is not a valid regular expression: {exc}") from exc
-        threshold = entry.get("threshold")
+        threshold = model_thresholds.get(nid, entry.get("threshold"))
         if threshold is not None and not isinstance(threshold, (int, float)):
             raise CodebookError(f"{where} ({nid}): threshold must be a number")
-        calibration = entry.get("calibration")
+        calibration = model_calibration.get(nid, entry.get("calibration"))
         if calibration is not None and (
             not isinstance(calibration, list) or len(calibration) != 2 or not all(isinstance(x, (int, float)) for x in calibration)
         ):

@@ -23,6 +23,7 @@ Everything is seeded: the same input gives the same clusters.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -222,6 +223,7 @@ def discover(
     embed: Embed | None = None,
     reassign_floor: float | None = REASSIGN_FLOOR,
     merge_cosine: float | None = SAME_CLAIM_COSINE,
+    languages: Sequence[str | None] | None = None,
 ) -> Discovery:
     """Cluster ``vectors`` (``(n, d)`` unit rows, one per paragraph ``texts[i]``) into discovered narratives.
 
@@ -230,7 +232,9 @@ def discover(
     embedder that made ``vectors``) ranks sentences for the claim labels and terms for MMR; without it claim
     labels come from one-sentence members first and terms in c-TF-IDF order. Outliers whose cosine to the
     nearest centroid is at least ``reassign_floor`` join that cluster (``None``: outliers stay unassigned);
-    clusters whose centroids are within ``merge_cosine`` are merged first (``None``: no merging).
+    clusters whose centroids are within ``merge_cosine`` are merged first (``None``: no merging). ``languages``
+    (ISO 639-1 per row, optional) picks the stop words (every language present) and the sentence rules of the
+    claim labels (the most common language).
     """
     n = vectors.shape[0]
     if n == 0:
@@ -250,7 +254,9 @@ def discover(
     centroids = {c: _unit(vectors[labels == c].mean(axis=0)) for c in found}
     if reassign_floor is not None and found:
         labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
-    terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed)
+    langs = [code or "en" for code in languages] if languages is not None else ["en"] * n
+    terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed,
+                              language="+".join(sorted(set(langs))) or "en")
     orders = {}
     for c in found:
         members = np.flatnonzero(labels == c)
@@ -259,7 +265,8 @@ def discover(
     by_size = sorted(found, key=lambda c: (-orders[c].size, c))
     central = {c: orders[c][: max(n_representatives, CLAIM_MEMBERS)] for c in found}
     claims = dict(zip(by_size, claim_labels(
-        [([texts[i] for i in central[c].tolist()], vectors[central[c]], centroids[c], terms.get(c, [])) for c in by_size], embed)))
+        [([texts[i] for i in central[c].tolist()], vectors[central[c]], centroids[c], terms.get(c, [])) for c in by_size], embed,
+        language=Counter(langs).most_common(1)[0][0] if langs else "en")))
     clusters = [Cluster(c, np.sort(orders[c]), terms.get(c, []), centroids[c], orders[c][:n_representatives].tolist(), claims[c])
                 for c in found]
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))

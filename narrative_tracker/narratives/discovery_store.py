@@ -77,7 +77,8 @@ def discover_narratives(
     if embedder is not None and embedder.name != model:
         raise ValueError(f"the embedder {embedder.name!r} did not make the {model!r} vectors")
     embed = embedder.encode if embedder is not None else None
-    result = (discover(load_vectors(frame), frame["text"].to_list(), reducer=reducer, clusterer=clusterer, embed=embed)
+    result = (discover(load_vectors(frame), frame["text"].to_list(), reducer=reducer, clusterer=clusterer, embed=embed,
+                        languages=frame["language"].to_list())
               if frame.height else None)
     now = _now()
     old: dict[str, set[str]] = {}

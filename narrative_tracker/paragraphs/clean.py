@@ -79,6 +79,30 @@ _FINITE_VERBS = frozenset(
 )
 _QUOTES = re.compile(r"[\"“”«»„]")
 
+# Russian page furniture, applied to blocks of articles/paragraphs detected as Russian (``language="ru"``),
+# on top of the rules above (Russian pages carry English furniture too). Written from the phrases Russian news
+# sites use around articles ("Читайте также", "Подписывайтесь на наш канал", "Фото: РИА Новости"), not taken
+# from any test article.
+_RU_BOILERPLATE = re.compile(
+    r"""^(?:
+        (?:читайте|смотрите)\s+(?:также|еще|ещё)\b.{0,200}
+      | (?:подписывайтесь|подпишитесь)\s+на\b.*
+      | (?:похожие|другие|популярные)\s+(?:новости|материалы|статьи|публикации)\s*:?
+      | материалы\s+по\s+теме\s*:?
+      | (?:теги|метки|рубрики|поделиться(?:\s+в\s+\S+)?)\s*:?.*
+      | (?:все\s+права\s+защищены|при\s+(?:полном\s+или\s+частичном\s+)?(?:использовании|цитировании)\s+материалов).*
+      | если\s+вы\s+(?:заметили|нашли)\s+(?:ошибку|опечатку).*
+      | (?:комментарии|\d+\s+комментари[йея]в?)\s*:?
+    )$""",
+    re.I | re.X | re.S,
+)
+_RU_CAPTION = re.compile(r"^(?:фото|иллюстрация|видео|кадр)(?:\s*\(.*?\))?\s*:.*|.*\((?:фото|иллюстрация)\s*:[^)]*\)\s*\.?$", re.I | re.S)
+# Russian bylines and source lines need the colon ("Автор: ...", "Источник: ..."), so a sentence that starts
+# with the word is never taken for one; they are recognised in any article (the text format reads them).
+_RU_BYLINE = re.compile(r"^(?:автор|текст)\s*:\s+(?P<name>[^\n.!?:;]{2,80}?)\.?$", re.I)
+_RU_SOURCE = re.compile(r"^(?:источник|первоисточник)\s*:\s+(?P<name>[^\n]{2,120}?)\.?$", re.I)
+_RU_BANNED = re.compile(r"(?:запрещ[её]н|признан[аоы]?\s+(?:экстремист|террорист)|иностранн\w+\s+агент|иноагент)", re.I)
+
 
 def split_blocks(body: str) -> list[str]:
     """Split text into blocks: on blank lines, or on line breaks when there are no blank lines."""
@@ -106,23 +130,29 @@ def _hard_wrapped(lines: list[str]) -> bool:
 
 
 def byline_name(block: str) -> str | None:
-    match = _BYLINE.match(block.strip())
+    match = _BYLINE.match(block.strip()) or _RU_BYLINE.match(block.strip())
     if match and len(match.group("name").split()) <= 6:
         return match.group("name").strip()
     return None
 
 
 def source_name(block: str) -> str | None:
-    match = _SOURCE.match(block.strip())
+    match = _SOURCE.match(block.strip()) or _RU_SOURCE.match(block.strip())
     return match.group("name").strip() if match else None
 
 
-def classify_block(block: str) -> BlockKind:
-    """Classify one block of article text (see ``BlockKind``)."""
+def classify_block(block: str, language: str | None = None) -> BlockKind:
+    """Classify one block of article text (see ``BlockKind``).
+
+    ``language`` (ISO 639-1, the article's detected language) adds that language's furniture rules (Russian
+    so far) and switches the English-only caption heuristic (a short sentence with no English verb) off for
+    text in another language, where it would throw real sentences away.
+    """
     text = block.strip()
     flat = normalize_ws(text)
     words = flat.split()
-    if not flat or _BOILERPLATE.match(flat):
+    russian = language == "ru"
+    if not flat or _BOILERPLATE.match(flat) or (russian and _RU_BOILERPLATE.match(flat)):
         return BlockKind.BOILERPLATE
     if is_date_line(flat):
         return BlockKind.DATELINE
@@ -130,13 +160,14 @@ def classify_block(block: str) -> BlockKind:
         return BlockKind.BYLINE
     if source_name(flat):
         return BlockKind.SOURCE
-    if _FOOTNOTE.match(text) and (_BANNED.search(flat) or len(words) < 60):
+    if _FOOTNOTE.match(text) and (_BANNED.search(flat) or (russian and _RU_BANNED.search(flat)) or len(words) < 60):
         return BlockKind.FOOTNOTE
-    if _CAPTION.match(flat) or _CAPTION_TRAILING_DATE.search(text):
+    if _CAPTION.match(flat) or _CAPTION_TRAILING_DATE.search(text) or (russian and _RU_CAPTION.match(flat)):
         return BlockKind.CAPTION
     single_sentence = len(re.findall(r"[.!?](?:\s|$)", flat)) <= 1
     if (
-        len(words) <= 10
+        language in (None, "en")
+        and len(words) <= 10
         and single_sentence
         and flat.endswith(".")
         and not _QUOTES.search(flat)
@@ -173,10 +204,11 @@ def text_hash(text: str) -> str:
     return stable_hash(normalize_ws(text))
 
 
-def paragraphs_of(body: str) -> tuple[list[Paragraph], dict[str, int]]:
+def paragraphs_of(body: str, language: str | None = None) -> tuple[list[Paragraph], dict[str, int]]:
     """Kept paragraphs of one article body, and how many blocks of each dropped kind there were.
 
-    A body of a single block is kept as ``body`` unless it is boilerplate.
+    A body of a single block is kept as ``body`` unless it is boilerplate. ``language``: the article's detected
+    language (see ``classify_block``).
 
     Text is whitespace-normalised. A block repeated verbatim later in the same article
     (scrapers sometimes capture a body twice) is dropped as ``duplicate``.
@@ -186,7 +218,7 @@ def paragraphs_of(body: str) -> tuple[list[Paragraph], dict[str, int]]:
     seen: set[str] = set()
     blocks = split_blocks(body)
     for index, block in enumerate(blocks):
-        kind = classify_block(block)
+        kind = classify_block(block, language)
         if len(blocks) == 1 and kind is not BlockKind.BOILERPLATE:
             # A one-block body (a claim, a post, a CSV row) has no page furniture around it:
             # caption / heading rules would only throw real text away.

@@ -2,7 +2,8 @@
 
 The whole range is rebuilt in one transaction (delete the range, insert it again), so a
 re-materialised partition never holds duplicates and a crash leaves the old rows intact.
-Cleaning rules live in ``narrative_tracker.paragraphs.clean``.
+Cleaning rules live in ``narrative_tracker.paragraphs.clean``; the article's detected language selects them,
+and each paragraph gets its own language (``narrative_tracker.ingest.language.paragraph_language``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import polars as pl
 
 from narrative_tracker import db
 from narrative_tracker.paragraphs.clean import paragraphs_of
+from narrative_tracker.ingest.language import paragraph_language
 
 _SCHEMA = {
     "paragraph_id": pl.String,
@@ -27,6 +29,7 @@ _SCHEMA = {
     "text": pl.String,
     "text_hash": pl.String,
     "word_count": pl.Int32,
+    "language": pl.String,
 }
 
 
@@ -57,9 +60,9 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     """Rebuild ``paragraphs`` for partitions ``start``..``end`` (inclusive)."""
     report = ParagraphReport()
     rows: list[dict] = []
-    for article_id, day, body in con.execute(db.query("articles_in_partitions"), {"start": start, "end": end}).fetchall():
+    for article_id, day, body, article_language in con.execute(db.query("articles_in_partitions"), {"start": start, "end": end}).fetchall():
         report.articles += 1
-        kept, dropped = paragraphs_of(body)
+        kept, dropped = paragraphs_of(body, article_language)
         report.dropped_blocks.update(dropped)
         if not kept:
             report.articles_without_paragraphs += 1
@@ -76,6 +79,7 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
                     "text": p.text,
                     "text_hash": p.text_hash,
                     "word_count": p.word_count,
+                    "language": paragraph_language(p.text, article_language),
                 }
             )
     frame = pl.DataFrame(rows, schema=_SCHEMA)

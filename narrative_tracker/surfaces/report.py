@@ -39,7 +39,7 @@ TEMPLATE = """<!doctype html>
 </style></head>
 <body><main>
 <h1>Narratives — week ending {{ day }}</h1>
-<p class="sub">{{ start }} to {{ day }} · database <code>{{ db_path }}</code></p>
+<p class="sub">{{ start }} to {{ day }} · database <code>{{ db_path }}</code>{% if language %} · paragraphs in <b>{{ language }}</b> only{% endif %}</p>
 <div class="stats">
  <div class="stat"><b>{{ stats.articles }}</b>articles</div>
  <div class="stat"><b>{{ stats.paragraphs }}</b>paragraphs</div>
@@ -54,16 +54,17 @@ TEMPLATE = """<!doctype html>
 </table>{% else %}<p class="meta">No spikes or emerging narratives this week.</p>{% endif %}
 
 <h2>Top narratives this week</h2>
-<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th class="num">vs week before</th></tr>
+<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th>languages</th><th class="num">vs week before</th></tr>
 {% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}</td>
 <td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{{ n.outlets }}</td>
+<td>{% for l in languages.get(n.narrative_id, []) %}<span class="tag">{{ l.language }} {{ l.paragraphs }}</span> {% endfor %}</td>
 <td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
 </table>
 
 <h2>Evidence</h2>
 {% for n in narratives %}<h3>{{ n.label }}</h3>{% if n.terms %}<div class="meta">terms: {{ n.terms|join(", ") }}</div>{% endif %}
 {% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
-<div class="meta">{{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · {% if e.url|web_link %}<a href="{{ e.url|web_link }}" rel="noopener noreferrer nofollow">{{ e.url }}</a>{% else %}<span class="meta">{{ e.url }}</span>{% endif %}{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
+<div class="meta"><span class="tag" title="paragraph language">{{ e.language }}</span> · {{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · {% if e.url|web_link %}<a href="{{ e.url|web_link }}" rel="noopener noreferrer nofollow">{{ e.url }}</a>{% else %}<span class="meta">{{ e.url }}</span>{% endif %}{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
 {% endfor %}{% endfor %}
 
 <h2>Charts</h2>
@@ -94,22 +95,30 @@ def web_link(url: str | None) -> str | None:
     return url if parts.scheme.lower() in _WEB_SCHEMES and parts.netloc else None
 
 
-def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db_path: str = "", top: int = 8) -> str:
-    """The HTML report for the week ending ``day`` (default: the latest publication day)."""
+def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db_path: str = "", top: int = 8,
+                  language: str | None = None) -> str:
+    """The HTML report for the week ending ``day`` (default: the latest publication day).
+
+    ``language`` (ISO 639-1, e.g. ``ru``): count and quote only paragraphs in that language; every narrative
+    row shows its paragraphs per language either way, and every quoted paragraph its language."""
     # default: the latest publication day (undated articles, filed under their ingestion day, do not move it)
     last = con.execute(
         "SELECT coalesce(max(a.published_date), max(p.partition_date)) FROM paragraphs p JOIN articles a USING (article_id)"
     ).fetchone()[0]
     day = day or last or dt.date.today()
     start = day - dt.timedelta(days=6)
-    params = {"start": start, "end": day}
+    params = {"start": start, "end": day, "language": language or None}
     stats = con.execute(db.query("report_stats"), params).fetchone()
     narratives = con.execute(db.query("report_narratives"), params | {"top": top}).pl().to_dicts()
     evidence: dict[str, list[dict]] = {}
     for row in con.execute(db.query("report_evidence"), params | {"ids": [n["narrative_id"] for n in narratives]}).pl().to_dicts():
         evidence.setdefault(row["narrative_id"], []).append(row)
+    languages: dict[str, list[dict]] = {}
+    for row in con.execute(db.query("report_languages"), params | {"ids": [n["narrative_id"] for n in narratives]}).pl().to_dicts():
+        languages.setdefault(row["narrative_id"], []).append(row)
     alerts = con.execute(
-        "SELECT day, kind, message FROM alerts WHERE day BETWEEN $start AND $end ORDER BY day DESC, kind", params
+        "SELECT day, kind, message FROM alerts WHERE day BETWEEN $start AND $end ORDER BY day DESC, kind",
+        {"start": start, "end": day},
     ).pl().to_dicts()
     chart_svgs = [charts.svg_text(c) for c in (
         charts.share_over_time(con, day), charts.outlet_heatmap(con, day, days=7), charts.alerts_timeline(con, day),
@@ -119,14 +128,15 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
     return env.from_string(TEMPLATE).render(
         day=day, start=start, db_path=db_path,
         stats={"articles": stats[0], "paragraphs": stats[1], "outlets": stats[2], "narratives": stats[3]},
-        alerts=alerts, narratives=narratives, evidence=evidence, chart_svgs=chart_svgs,
+        alerts=alerts, narratives=narratives, evidence=evidence, languages=languages, language=language, chart_svgs=chart_svgs,
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
 
 
-def write_report(db_path: str | os.PathLike, out: str | os.PathLike, day: dt.date | None = None) -> Path:
+def write_report(db_path: str | os.PathLike, out: str | os.PathLike, day: dt.date | None = None,
+                 language: str | None = None) -> Path:
     with db.connection(db_path, read_only=True) as con:
-        html = render_report(con, day, str(db_path))
+        html = render_report(con, day, str(db_path), language=language)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")

@@ -1,5 +1,5 @@
 -- Distinct paragraph texts with a vector for $model that no codebook narrative claimed anywhere.
-SELECT e.text_hash, any_value(p.text) AS text, any_value(e.embedding) AS embedding
+SELECT e.text_hash, any_value(p.text) AS text, any_value(e.embedding) AS embedding, any_value(p.language) AS language
 FROM paragraphs AS p
 JOIN paragraph_embeddings AS e ON e.text_hash = p.text_hash AND e.model = $model
 WHERE NOT EXISTS (

@@ -1,16 +1,19 @@
--- The week's top narratives, with the change in paragraphs against the 7 days before.
+-- The week's top narratives, with the change in paragraphs against the 7 days before ($language: only
+-- paragraphs in that language; NULL = all).
 WITH this_week AS (
     SELECT pn.narrative_id, count(DISTINCT pn.paragraph_id) AS paragraphs,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance IS NULL) AS unknown_stance,
            count(DISTINCT a.outlet) AS outlets
     FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id) JOIN articles AS a USING (article_id)
-    WHERE pn.partition_date BETWEEN $start AND $end
+    WHERE pn.partition_date BETWEEN $start AND $end AND ($language IS NULL OR p.language = $language)
     GROUP BY ALL
 ),
 week_before AS (
-    SELECT narrative_id, count(DISTINCT paragraph_id) AS paragraphs FROM paragraph_narratives
-    WHERE partition_date BETWEEN $start - INTERVAL 7 DAY AND $start - INTERVAL 1 DAY
+    SELECT pn.narrative_id, count(DISTINCT pn.paragraph_id) AS paragraphs
+    FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id)
+    WHERE pn.partition_date BETWEEN $start - INTERVAL 7 DAY AND $start - INTERVAL 1 DAY
+      AND ($language IS NULL OR p.language = $language)
     GROUP BY ALL
 )
 SELECT t.narrative_id, n.label, n.origin, n.terms, t.paragraphs, t.asserted, t.unknown_stance, t.outlets,

@@ -9,5 +9,6 @@ CREATE TABLE IF NOT EXISTS paragraphs (
     kind            VARCHAR NOT NULL,   -- body | heading (a cross-heading inside the article)
     text            VARCHAR NOT NULL,   -- whitespace-normalised paragraph text
     text_hash       VARCHAR NOT NULL,   -- SHA-256 (32 hex) of the text: identical text, identical hash
-    word_count      INTEGER NOT NULL
+    word_count      INTEGER NOT NULL,
+    language        VARCHAR             -- ISO 639-1 of this paragraph (py3langid; the article's when unsure); NULL if unknown
 );

@@ -128,3 +128,43 @@ SELECT
 FROM rows AS r
 JOIN first_day AS f USING (narrative_id)
 GROUP BY r.narrative_id, r.outlet, f.narrative_first_seen;
+
+-- narrative_languages: each narrative broken down by the language of the paragraphs carrying it
+-- (paragraphs.language, ISO 639-1; '(unknown)' when too short to tell).
+CREATE OR REPLACE VIEW narrative_languages AS
+SELECT
+    pn.narrative_id,
+    n.label,
+    n.origin,
+    coalesce(p.language, '(unknown)') AS language,
+    count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
+    count(DISTINCT p.article_id) AS articles,
+    count(DISTINCT a.outlet) AS outlets,
+    min(pn.partition_date) AS first_seen,
+    max(pn.partition_date) AS last_seen
+FROM paragraph_narratives AS pn
+JOIN narratives AS n USING (narrative_id)
+JOIN paragraphs AS p USING (paragraph_id)
+JOIN articles AS a USING (article_id)
+GROUP BY ALL;
+
+-- narrative_daily_languages: paragraphs per day, narrative and language (days with none are absent), with
+-- the day's paragraphs in that language, so a share can be read per language.
+CREATE OR REPLACE VIEW narrative_daily_languages AS
+WITH totals AS (
+    SELECT partition_date AS day, coalesce(language, '(unknown)') AS language, count(*) AS day_paragraphs
+    FROM paragraphs GROUP BY ALL
+)
+SELECT
+    pn.partition_date AS day,
+    pn.narrative_id,
+    coalesce(p.language, '(unknown)') AS language,
+    count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
+    any_value(t.day_paragraphs) AS day_paragraphs,
+    count(DISTINCT pn.paragraph_id) / any_value(t.day_paragraphs) AS share
+FROM paragraph_narratives AS pn
+JOIN paragraphs AS p USING (paragraph_id)
+JOIN totals AS t ON t.day = pn.partition_date AND t.language = coalesce(p.language, '(unknown)')
+GROUP BY ALL;
