@@ -59,3 +59,25 @@ def test_context_uses_neighbours_of_the_same_article_only():
 def test_no_paragraphs():
     scores = score_paragraphs(_book(), EXAMPLES, np.zeros((0, 3), np.float32), [])
     assert scores.score.shape == (0, 2)
+
+
+def test_new_narrative_gets_a_corpus_relative_operating_point():
+    """A narrative without a threshold, under ``operating_point: relative``: assigned only where it stands out
+    from the corpus background AND is the paragraph's closest narrative; ``default`` keeps the global threshold."""
+    from dataclasses import replace
+
+    from narrative_tracker.narratives.codebook import Codebook, CodebookNarrative, DetectionParams
+    from narrative_tracker.narratives.detect import Scores, relative_assigned
+
+    # 8 background paragraphs (same topic: similarity ~0.45 to the new narrative), 2 that carry it (0.7)
+    sim = np.array([[0.45, 0.3]] * 8 + [[0.70, 0.3], [0.72, 0.9]], np.float32)
+    sim[:8, 0] += np.array([-0.08, -0.06, -0.04, -0.02, 0.0, 0.01, 0.02, 0.03], np.float32)
+    n = sim.shape[0]
+    scores = Scores(["new", "old"], sim.copy(), sim, np.zeros((n, 2), bool), np.zeros((n, 2), int), sim, np.full((n, 2), np.nan))
+    book = Codebook((CodebookNarrative("new", "New", "", ("a",)), CodebookNarrative("old", "Old", "", ("b",), threshold=0.8)),
+                    DetectionParams(default_threshold=0.4, operating_point="relative"))
+    hits = relative_assigned(scores, book)
+    assert hits[:, 0].tolist() == [False] * 8 + [True, False]  # the last one is closer to 'old'
+    assert hits[:, 1].tolist() == [False] * 9 + [True]  # a narrative with its own threshold keeps it
+    default = relative_assigned(scores, replace(book, params=replace(book.params, operating_point="default")))
+    assert default[:8, 0].sum() == 6  # the global threshold (0.4) fires on 6 of the 8 same-topic background paragraphs

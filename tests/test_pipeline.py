@@ -80,7 +80,9 @@ def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
     assert predicted.keys() == labelled.keys()
     refs = sorted(labelled)
     table = prf_table([labelled[r] for r in refs], [predicted[r] for r in refs], ["foreign_hand", "isis_infiltration", "csto_justification"])
-    assert table["micro"]["f1"] >= 0.6 and table["micro"]["recall"] >= 0.7
+    # 2026-12-01: codebook examples/keywords written from test sentences removed (README, "Detection"); the
+    # scorer alone gives micro P 0.557 / R 0.694 / F1 0.618 on these 80 paragraphs
+    assert table["micro"]["f1"] >= 0.58 and table["micro"]["recall"] >= 0.65
     assert kinds["codebook"] == 3 and kinds["discovered"] >= 2
 
 

@@ -19,7 +19,7 @@ from narrative_tracker import db
 from narrative_tracker.embeddings.embed import Embedder
 from narrative_tracker.narratives.codebook import Codebook
 from narrative_tracker.narratives.decisions import apply_decisions
-from narrative_tracker.narratives.detect import score_paragraphs, thresholds_of
+from narrative_tracker.narratives.detect import relative_assigned, score_paragraphs
 from narrative_tracker.narratives.frames import ASSIGNMENT_SCHEMA, NARRATIVE_SCHEMA, load_vectors
 from narrative_tracker.narratives.frames import now as _now
 from narrative_tracker.narratives.stance_model import stance_of_pairs
@@ -129,7 +129,12 @@ def assign_codebook(
             frame["article_id"].to_list(),
             frame["position"].to_list(),
         )
-        hits = np.argwhere(scores.assigned(thresholds_of(codebook)))
+        reference = None
+        if codebook.params.operating_point == "relative" and any(n.threshold is None for n in codebook.narratives):  # corpus-relative operating points need a background
+            ref_vectors = load_vectors(con.execute(db.query("reference_vectors"), {"model": model}).pl())
+            if len(ref_vectors):
+                reference = score_paragraphs(codebook, examples, ref_vectors, [""] * len(ref_vectors)).similarity
+        hits = np.argwhere(relative_assigned(scores, codebook, reference))
         now = _now()
         pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
         # stance per (paragraph, narrative) pair: the claim is the narrative's label

@@ -28,6 +28,9 @@ class DetectionParams:
     top_k: int = 2  # a paragraph's similarity to a narrative = mean of its top_k closest examples
     keyword_bonus: float = 0.05  # added when a keyword pattern matches the paragraph
     context_weight: float = 0.0  # weight of the best neighbouring paragraph's similarity (same article)
+    # how a narrative WITHOUT its own threshold is assigned: 'default' = score >= default_threshold;
+    # 'relative' = corpus-relative operating point (detect.relative_assigned), for new narratives without labels
+    operating_point: str = "default"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ def load_codebook(path: str | os.PathLike | None = None, model: str | None = Non
     ids = {e.get("id") for e in raw["narratives"] if isinstance(e, dict)}
     model_detection, model_thresholds, model_calibration = _model_settings(raw, path, model, ids)
     params = DetectionParams(**(detection | model_detection))
+    if params.operating_point not in ("default", "relative"):
+        raise CodebookError(f"{path}: detection.operating_point must be 'default' or 'relative', not {params.operating_point!r}")
     narratives = []
     seen: set[str] = set()
     for index, entry in enumerate(raw["narratives"]):

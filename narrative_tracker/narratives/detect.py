@@ -100,3 +100,32 @@ def score_paragraphs(
 
 def thresholds_of(codebook: Codebook) -> np.ndarray:
     return np.array([codebook.threshold(i) for i in codebook.ids], np.float32)
+
+
+# Corpus-relative operating point for a narrative with no ``threshold`` of its own (a new narrative, no labels):
+# assigned when its similarity is RELATIVE_Z robust standard deviations (median / 1.4826·MAD) above its median
+# over a reference sample of the corpus's paragraphs (mostly same-topic background) AND it is the paragraph's
+# closest narrative (margin >= 0 over every other narrative). Chosen on the tune part of the labelled set
+# (grid z in 0.5..3, margin in -0.1..0.1; the five first examples of each narrative, no keywords, no threshold).
+RELATIVE_Z = 0.5
+RELATIVE_MARGIN = 0.0
+
+
+def relative_assigned(scores: Scores, codebook: Codebook, reference_similarity: np.ndarray | None = None) -> np.ndarray:
+    """``(n, K)`` bool like :meth:`Scores.assigned`, where narratives without a threshold use the corpus-relative
+    operating point; ``reference_similarity`` ``(m, K)``: similarities of a corpus sample (default: these paragraphs)."""
+    hits = scores.assigned(thresholds_of(codebook))
+    if codebook.params.operating_point != "relative":
+        return hits
+    relative = [j for j, n in enumerate(codebook.narratives) if n.threshold is None]
+    if not relative or not scores.similarity.shape[0]:
+        return hits
+    ref = scores.similarity if reference_similarity is None or not len(reference_similarity) else reference_similarity
+    median = np.median(ref, axis=0)
+    spread = np.maximum(np.median(np.abs(ref - median), axis=0) * 1.4826, 1e-6)
+    z = (scores.similarity - median) / spread
+    for j in relative:
+        others = np.delete(scores.similarity, j, axis=1)
+        margin = scores.similarity[:, j] - (others.max(axis=1) if others.shape[1] else -np.inf)
+        hits[:, j] = (z[:, j] >= RELATIVE_Z) & (margin >= RELATIVE_MARGIN)
+    return hits
