@@ -239,27 +239,36 @@ def discover(
     n = vectors.shape[0]
     if n == 0:
         return Discovery(np.zeros(0, np.int64))
+    clusterer_given = clusterer is not None
     clusterer = clusterer or HdbscanClusterer()
     reducer = reducer or UmapReducer()
     mcs = getattr(clusterer, "min_cluster_size", None) or claim_min_cluster_size(min(n, max_cluster_points))
     if n < max(2 * mcs, 6):
         return Discovery(np.full(n, -1, np.int64))
-    if n <= max_cluster_points:
+    whole = n <= max_cluster_points
+    if whole:
         labels = clusterer.fit_predict(reducer.fit_transform(vectors))
     else:
-        labels = _sample_and_assign(vectors, reducer, clusterer, max_cluster_points, rounds)
-    if merge_cosine is not None:
+        # The sampled path keeps the coarser settings it was measured with (eom, log-n minimum size): fine leaf
+        # clusters of a sample, spread to the rest by centroid, fell apart on the synthetic 1M benchmark
+        # (docs/discovery.md, "Cost at scale").
+        sampled = clusterer if clusterer_given else HdbscanClusterer(
+            min_cluster_size=auto_min_cluster_size(max_cluster_points), min_samples=5, selection="eom")
+        labels = _sample_and_assign(vectors, reducer, sampled, max_cluster_points, rounds)
+    if merge_cosine is not None and whole:
         labels = merge_same_claims(vectors, labels, merge_cosine)
-    found = sorted(int(c) for c in set(labels.tolist()) if c >= 0)
-    centroids = {c: _unit(vectors[labels == c].mean(axis=0)) for c in found}
-    if reassign_floor is not None and found:
+    groups = _groups(labels)
+    found = sorted(groups)
+    centroids = {c: _unit(vectors[groups[c]].mean(axis=0)) for c in found}
+    if reassign_floor is not None and found and whole:
         labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
+        groups = _groups(labels)
     langs = [code or "en" for code in languages] if languages is not None else ["en"] * n
     terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed,
                               language="+".join(sorted(set(langs))) or "en")
     orders = {}
     for c in found:
-        members = np.flatnonzero(labels == c)
+        members = groups[c]
         orders[c] = members[np.argsort(-(vectors[members] @ centroids[c]), kind="stable")]
     # the claim labels of the largest clusters first get the sentence-embedding budget
     by_size = sorted(found, key=lambda c: (-orders[c].size, c))
@@ -273,6 +282,15 @@ def discover(
     return Discovery(labels, clusters)
 
 
+def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:
+    """Row indices (ascending) of every cluster label >= 0, from one stable sort (not one scan per cluster)."""
+    order = np.argsort(labels, kind="stable")
+    sorted_labels = labels[order]
+    starts = np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+    ends = np.r_[starts[1:], labels.size]
+    return {int(sorted_labels[a]): order[a:b] for a, b in zip(starts.tolist(), ends.tolist()) if sorted_labels[a] >= 0}
+
+
 def merge_same_claims(vectors: np.ndarray, labels: np.ndarray, cosine: float = SAME_CLAIM_COSINE) -> np.ndarray:
     """Merge clusters that say the same thing: average-linkage agglomeration of the cluster centroids (scikit-learn)
     cut at cosine distance ``1 - cosine``. A merged cluster keeps its smallest label."""
@@ -281,7 +299,8 @@ def merge_same_claims(vectors: np.ndarray, labels: np.ndarray, cosine: float = S
         return labels
     from sklearn.cluster import AgglomerativeClustering
 
-    centroids = np.stack([_unit(vectors[labels == c].mean(axis=0)) for c in found])
+    members = _groups(labels)
+    centroids = np.stack([_unit(vectors[members[c]].mean(axis=0)) for c in found])
     groups = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - cosine).fit_predict(centroids)
     target = {}
     for c, g in zip(found, groups.tolist()):
