@@ -18,10 +18,17 @@ from narrative_tracker.preview import markdown
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
+NO_INPUT = (
+    "no input configured: set NARRATIVES_INPUT to the files or folders to ingest (separated by ':'), or give "
+    "`paths` in the run config (`narratives run --input PATH`). The bundled sample corpus (data/sample) is "
+    "read only when named: `make demo` and the tests do."
+)
+
+
 def default_inputs() -> list[str]:
-    """``NARRATIVES_INPUT`` (paths separated by ``os.pathsep``), else the bundled sample corpus."""
+    """``NARRATIVES_INPUT`` (paths separated by ``os.pathsep``); none when unset (the run then fails, saying so)."""
     env = os.environ.get("NARRATIVES_INPUT")
-    return [p for p in env.split(os.pathsep) if p] if env else [str(SAMPLE_CORPUS)]
+    return [p for p in env.split(os.pathsep) if p] if env else []
 
 
 def default_max_file_mb() -> float:
@@ -32,7 +39,7 @@ def default_max_file_mb() -> float:
 class IngestConfig(dg.Config):
     """Which files to read and how to map their columns (CSV / JSON)."""
 
-    paths: list[str] = Field(default_factory=default_inputs, description="Files and directories to ingest.")
+    paths: list[str] = Field(default_factory=default_inputs, description="Files and directories to ingest (default: NARRATIVES_INPUT; none: the run fails).")
     text_column: str | None = Field(default=None, description="Column holding the article text (else: text/body/content...).")
     title_column: str | None = Field(default=None, description="Column holding the headline.")
     date_column: str | None = Field(default=None, description="Column holding the publication date.")
@@ -72,6 +79,8 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
 
     On DuckLake this is also the setup step (tables created / migrated once, before the daily assets that may
     run side by side): see ``NarrativeDB.setup``."""
+    if not config.paths:
+        raise dg.Failure(description=NO_INPUT)
     db.setup(embedding_model)
     with db.connect() as con:
         report = ingest_paths(con, config.paths, config.options(), force=config.force, root=config.root,
