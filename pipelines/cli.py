@@ -670,7 +670,7 @@ def cmd_narrative(args: argparse.Namespace) -> int:
                 path = codebook_path(args.codebook or None)
                 examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label or None, path)
                 print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
-                      "run `narratives run --all-days` to detect it everywhere")
+                      "run `narratives run --db DB` (no --input) to detect it on every day")
     except ValueError as exc:  # a lock (DatabaseLockedError) goes to main(): exit status 3, like every command
         print(f"narratives: {exc}", file=sys.stderr)
         return 2
