@@ -460,7 +460,9 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         if ingest_meta:
             a, q = ingest_meta["articles"], ingest_meta["quarantine"]
             print(
-                f"\nThis run: {a['files_seen'].value} files seen ({a['files_unchanged'].value} unchanged, skipped); "
+                f"\nThis run: {a['files_seen'].value} paths seen = {a['files_ingested'].value} ingested + "
+                f"{a['files_quarantined'].value} quarantined + {a['files_skipped'].value} skipped "
+                f"({a['files_unchanged'].value} unchanged{''.join(f', {n} {r}' for r, n in a['skip_reasons'].value.items() if not r.startswith('unchanged'))}); "
                 f"{a['records_seen'].value} records = {a['articles_parsed'].value} articles "
                 f"({a['new_articles'].value} new, {a['articles_parsed'].value - a['new_articles'].value} already present) "
                 f"+ {q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
