@@ -92,7 +92,7 @@ def test_the_same_run_on_ducklake_with_postgres_gives_the_same_tables(sample_run
     from narrative_tracker import db
 
     file_db, _ = sample_run
-    assert main(["run", "--db", lake_url]) == 0
+    assert main(["run", "--input", str(SAMPLE), "--db", lake_url]) == 0
     with db.connection(file_db, read_only=True) as f, db.connection(lake_url, read_only=True) as lake:
         for table in (*_TABLES, "discovered_members", "narrative_lineage", "narrative_daily"):
             if table == "pipeline_meta":
