@@ -30,7 +30,7 @@ $(BIN)/narratives: pyproject.toml
 install: $(BIN)/narratives
 
 demo: install
-	$(BIN)/narratives run --db $(DB)
+	$(BIN)/narratives run --input data/sample --db $(DB)
 	$(BIN)/narratives report --db $(DB) --out data/report.html
 
 # The DuckLake tests and demo-lake start a throwaway PostgreSQL cluster from Debian's package (as root, e.g. in CI).

@@ -11,11 +11,17 @@ from narrative_tracker.ingest.files import OUTCOMES, ingest_paths
 from narrative_tracker.ingest.formats import IngestOptions
 from narrative_tracker.surfaces.preview import markdown
 
+NO_INPUT = (
+    "no input configured: set NARRATIVES_INPUT to the files or folders to ingest (separated by ':'), or give "
+    "`paths` in the run config (`narratives run --input PATH`). The bundled sample corpus (data/sample) is "
+    "read only when named: `make demo` and the tests do."
+)
+
 
 class IngestConfig(dg.Config):
     """Which files to read and how to map their columns (CSV / JSON)."""
 
-    paths: list[str] = Field(default_factory=list, description="Files and directories to ingest; empty: the `inputs` resource (NARRATIVES_INPUT, else the sample corpus).")
+    paths: list[str] = Field(default_factory=list, description="Files and directories to ingest; empty: the `inputs` resource (NARRATIVES_INPUT; none: the run fails).")
     text_column: str | None = Field(default=None, description="Column holding the article text (else: text/body/content...).")
     title_column: str | None = Field(default=None, description="Column holding the headline.")
     date_column: str | None = Field(default=None, description="Column holding the publication date.")
@@ -56,6 +62,8 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
 
     On DuckLake this is also the setup step (tables created / migrated once, before the daily assets that may
     run side by side): see ``NarrativeDB.setup``."""
+    if not (config.paths or inputs.paths):
+        raise dg.Failure(description=NO_INPUT)
     db.setup(embedding_model)
     with db.connect() as con:
         report = ingest_paths(con, config.paths or inputs.paths, config.options(), force=config.force, root=config.root,

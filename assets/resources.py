@@ -16,7 +16,7 @@ from pydantic import Field
 from narrative_tracker import db, warehouse
 from narrative_tracker.embeddings.embed import Embedder, make_embedder
 from narrative_tracker.narratives.codebook import Codebook, load_codebook
-from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, SAMPLE_CORPUS, Settings
+from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, Settings
 
 
 class NarrativeDB(dg.ConfigurableResource):
@@ -69,7 +69,7 @@ class CodebookFile(dg.ConfigurableResource):
 class IngestInputs(dg.ConfigurableResource):
     """What the ``ingest`` asset reads when its run config names no paths."""
 
-    paths: list[str] = Field(default_factory=lambda: [str(SAMPLE_CORPUS)], description="Files and folders to ingest.")
+    paths: list[str] = Field(default_factory=list, description="Files and folders to ingest; none: the ingest run fails, saying so.")
     max_file_mb: float = Field(default=50.0, description="Files larger than this are quarantined unread.")
     progress: bool = Field(default=False, description="Show files done of N on stderr.")
 

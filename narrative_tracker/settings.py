@@ -17,7 +17,7 @@ NARRATIVES_MODEL         model name or local sentence-transformers folder; empty
 NARRATIVES_DEVICE        torch device of the embedding model (cpu)
 NARRATIVES_PRECISION     embedding precision: auto, bf16 or fp32
 NARRATIVES_CODEBOOK      codebook YAML; empty: the bundled codebook
-NARRATIVES_INPUT         files/folders to ingest (``os.pathsep``-separated); empty: the sample corpus
+NARRATIVES_INPUT         files/folders to ingest (``os.pathsep``-separated); empty: a scheduled run fails
 NARRATIVES_INBOX         folder the ``inbox`` sensor watches; empty: the sensor skips
 NARRATIVES_INBOX_SETTLE_SECONDS  seconds an inbox file must stay unchanged before it is ingested (60)
 NARRATIVES_MAX_FILE_MB   input files larger than this are quarantined unread (50)
@@ -78,8 +78,8 @@ class Settings:
                              "Embedding precision: `auto` (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), `bf16` or `fp32`.")
     codebook: Path = setting("NARRATIVES_CODEBOOK", DEFAULT_CODEBOOK,
                              "Codebook YAML of the narratives tracked by name; default: the bundled codebook.")
-    inputs: tuple[str, ...] = setting("NARRATIVES_INPUT", (str(SAMPLE_CORPUS),),
-                                      "Files and folders the `ingest` asset reads (separated by `os.pathsep`, `:` on Linux); default: the bundled sample corpus.")
+    inputs: tuple[str, ...] = setting("NARRATIVES_INPUT", (),
+                                      "Files and folders the `ingest` asset reads (separated by `os.pathsep`, `:` on Linux); unset: a scheduled run fails, saying so (the bundled sample is read only when named).")
     inbox: Path | None = setting("NARRATIVES_INBOX", None,
                                  "Folder the `inbox` sensor watches for new files; unset: the sensor skips.")
     inbox_settle_seconds: float = setting("NARRATIVES_INBOX_SETTLE_SECONDS", 60.0,

@@ -38,7 +38,8 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     run.add_argument("--input", "-i", action="append", metavar="PATH",
-                     help="file or directory to ingest; repeat for several (default: the bundled sample corpus data/sample)")
+                     help="file or directory to ingest; repeat for several. Without --input nothing is ingested: every day "
+                          "the database holds is re-processed (after a codebook change). The sample: --input data/sample")
     run.add_argument("--db", default=None, metavar="PATH",
                      help=f"DuckDB database to write (default: {DEFAULT_DB_PATH}; created if missing)")
     run.add_argument("--model", default=None, metavar="NAME|PATH",
@@ -182,10 +183,12 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--model", default=None, metavar="NAME|PATH", help="the model the database was embedded with (default all-MiniLM-L6-v2)")
     search.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
-    sql = sub.add_parser("sql", help="run SQL on the database read-only (or open the duckdb shell)",
-                         description="Run one SQL statement read-only and print the result; without a statement, open the "
-                                     "duckdb shell on the database in read-only mode.")
-    sql.add_argument("statement", nargs="?", metavar="SQL", help="the statement (omit for an interactive duckdb shell)")
+    sql = sub.add_parser("sql", help="run SQL on the database read-only, files outside it out of reach",
+                         description="Run one SQL statement on the published database and print the result; without a "
+                                     "statement, read statements from the terminal. Read-only, and with DuckDB's external "
+                                     "access disabled: COPY TO, read_text/read_csv of other files, ATTACH, EXPORT and "
+                                     "extension installs are refused.")
+    sql.add_argument("statement", nargs="?", metavar="SQL", help="the statement (omit to type statements, ';' ends each)")
     sql.add_argument("--db", default=None, metavar="PATH", help=f"DuckDB database (default: {DEFAULT_DB_PATH})")
 
     summary = sub.add_parser("summary", help="print what a database holds (read-only)",
@@ -246,6 +249,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     config = _run_config(args, log_level)
 
+    if not args.input:
+        return _reprocess(args, defs, config, instance, began)
     print(f"[1/2] ingest -> {_shown(args.db)}", flush=True)
     try:
         _setup_lake(args)
@@ -360,6 +365,36 @@ def _run_parallel(args, defs, config: dict, instance, start: dt.date, end: dt.da
     return 0
 
 
+def _reprocess(args: argparse.Namespace, defs, config: dict, instance, began: float) -> int:
+    """``narratives run`` without ``--input``: ingest nothing, redo every day the database holds (after a codebook
+    or cleaning change). The bundled sample is never ingested unless named with ``--input``."""
+    from narrative_tracker.db import connection, publish, working_path
+    from narrative_tracker.warehouse import is_lake_url
+    from pipelines.definitions import range_tags
+
+    if not is_lake_url(args.db) and not Path(args.db).exists() and not working_path(args.db).exists():
+        print(f"narratives: no database at {args.db} to re-process, and no --input given. Give the files to ingest "
+              "with --input PATH (the bundled sample corpus: --input data/sample).", file=sys.stderr)
+        return 2
+    with connection(args.db) as con:
+        start, end = con.execute("SELECT min(partition_date), max(partition_date) FROM articles").fetchone()
+    if start is None:
+        print(f"      {args.db} holds no articles; nothing to re-process (give --input PATH to ingest files)")
+        publish(args.db)
+        return 0
+    print(f"[1/1] no --input: re-processing every day {args.db} holds, {start} .. {end} (nothing is ingested)", flush=True)
+    daily = defs.resolve_job_def("daily_job").execute_in_process(
+        run_config={"loggers": config["loggers"]}, instance=instance, tags=range_tags(start, end), raise_on_error=False,
+    )
+    if not daily.success:
+        return _failed(daily)
+    _save_state(args.db, _state(args))
+    publish(args.db)
+    print(f"      done in {time.perf_counter() - began:.1f}s")
+    _print_summary(args.db, start, end)
+    return 0
+
+
 def _state(args: argparse.Namespace) -> str:
     """What a complete run depends on: the articles present, the codebook, the model."""
     from narrative_tracker.narratives.codebook import load_codebook
@@ -387,11 +422,19 @@ def _save_state(db_path: str, state: str) -> None:
 
 
 def _failed(result) -> int:
+    """Print why a Dagster run failed; exit status 3 when a database lock stopped it, else 1."""
+    locked = False
     for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
+        if event.is_step_failure:
             err = event.step_failure_data.error
-            print(f"narratives: step {event.step_key} failed: {err.cause.message if err.cause else err.message}", file=sys.stderr)
-    return 1
+            chain = [e for e in (err, err.cause if err else None) if e is not None]
+            lock = next((e for e in chain if e.cls_name == "DatabaseLockedError"), None)
+            if lock is not None:
+                locked = True
+                print(f"narratives: {lock.message.removeprefix('narrative_tracker.db.DatabaseLockedError: ').strip()}", file=sys.stderr)
+            else:
+                print(f"narratives: step {event.step_key} failed: {err.cause.message if err.cause else err.message}", file=sys.stderr)
+    return 3 if locked else 1
 
 
 def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ingest_meta: dict | None = None) -> None:
@@ -404,7 +447,9 @@ def _print_summary(db_path: str, start: dt.date | None, end: dt.date | None, ing
         if ingest_meta:
             a, q = ingest_meta["articles"], ingest_meta["quarantine"]
             print(
-                f"\nThis run: {a['files_seen'].value} files seen ({a['files_unchanged'].value} unchanged, skipped); "
+                f"\nThis run: {a['files_seen'].value} paths seen = {a['files_ingested'].value} ingested + "
+                f"{a['files_quarantined'].value} quarantined + {a['files_skipped'].value} skipped "
+                f"({a['files_unchanged'].value} unchanged{''.join(f', {n} {r}' for r, n in a['skip_reasons'].value.items() if not r.startswith('unchanged'))}); "
                 f"{a['records_seen'].value} records = {a['articles_parsed'].value} articles "
                 f"({a['new_articles'].value} new, {a['articles_parsed'].value - a['new_articles'].value} already present) "
                 f"+ {q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
@@ -599,7 +644,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def cmd_narrative(args: argparse.Namespace) -> int:
-    from narrative_tracker.db import DatabaseLockedError, connection, publish
+    from narrative_tracker.db import connection, publish
     from narrative_tracker.narratives.decisions import promote_to_codebook, record_decision
 
     try:
@@ -624,8 +669,8 @@ def cmd_narrative(args: argparse.Namespace) -> int:
                 path = codebook_path(args.codebook)
                 examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label or None, path)
                 print(f"appended {args.new_id} to {path} with {len(examples)} examples; "
-                      "run `narratives run --all-days` to detect it everywhere")
-    except (ValueError, DatabaseLockedError) as exc:
+                      "run `narratives run --db DB` (no --input) to detect it on every day")
+    except ValueError as exc:  # a lock (DatabaseLockedError) goes to main(): exit status 3, like every command
         print(f"narratives: {exc}", file=sys.stderr)
         return 2
     publish(args.db)
@@ -686,28 +731,46 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    import shutil
+    """SQL on the published database: read-only, and no file outside it can be read or written (COPY TO,
+    read_text, read_csv, ATTACH, EXPORT, INSTALL/LOAD are refused; ``db.SANDBOX_CONFIG``)."""
+    from narrative_tracker.db import connect_sandboxed
 
     if _missing_db(args.db):
         return 2
-    if args.statement is None:
-        from narrative_tracker.warehouse import from_setting
+    con = connect_sandboxed(args.db)
+    try:
+        if args.statement is not None:
+            return _run_sql(con, args.statement)
+        print(f"read-only SQL on {args.db} (files outside it cannot be read or written). End a statement with ';'. "
+              "Ctrl-D quits.", file=sys.stderr)
+        buffer: list[str] = []
+        while True:
+            try:
+                line = input("sql> " if not buffer else " ..> ")
+            except EOFError:
+                break
+            buffer.append(line)
+            if line.rstrip().endswith(";"):
+                _run_sql(con, "\n".join(buffer))
+                buffer = []
+        return 0
+    finally:
+        con.close()
 
-        shell = shutil.which("duckdb") or str(Path(sys.executable).parent / "duckdb")
-        wh = from_setting(args.db)
-        if wh.is_lake:  # an in-memory session with the lake attached read-only: never waits on a run
-            os.execv(shell, [shell, "-cmd", wh.attach_sql(read_only=True)])
-        os.execv(shell, [shell, "-readonly", args.db])
+
+def _run_sql(con, statement: str) -> int:
+    import duckdb
     import polars as pl
 
-    from narrative_tracker.db import connection
-
-    with connection(args.db, read_only=True) as con:
-        try:
-            frame = con.execute(args.statement).pl()
-        except Exception as exc:  # noqa: BLE001 - show DuckDB's own message
-            print(f"narratives: {exc}", file=sys.stderr)
-            return 1
+    try:
+        frame = con.execute(statement).pl()
+    except duckdb.PermissionException as exc:
+        print(f"narratives: refused: {exc}. `narratives sql` reads only the database; to export, use "
+              "`duckdb -readonly` yourself.", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - show DuckDB's own message
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 1
     with pl.Config(tbl_rows=50, fmt_str_lengths=80, tbl_width_chars=200, tbl_hide_column_data_types=True):
         print(frame)
     return 0
@@ -760,7 +823,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance, "review": cmd_review,
                 "codebook": cmd_codebook, "alerts": cmd_alerts, "narrative": cmd_narrative, "report": cmd_report, "search": cmd_search,
                 "sql": cmd_sql, "setup": cmd_setup}
-    return commands[args.command](args)
+    from narrative_tracker.db import DatabaseLockedError
+
+    try:
+        return commands[args.command](args)
+    except DatabaseLockedError as exc:  # one lock story for every command: which file, who, what to do
+        print(f"narratives: {exc}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":

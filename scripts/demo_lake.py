@@ -33,7 +33,7 @@ def main() -> int:
         from pipelines.cli import main as cli
 
         print(f"warehouse: {url}\ndata path: {os.environ['NARRATIVES_LAKE_DATA_PATH']}", flush=True)
-        code = cli(["run", "--db", url, "--workers", "2"])
+        code = cli(["run", "--input", str(ROOT / "data" / "sample"), "--db", url, "--workers", "2"])
         if code:
             return code
         print("\n$ narratives alerts --db '...'", flush=True)

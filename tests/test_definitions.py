@@ -45,3 +45,18 @@ def test_daily_job_leaves_ingest_out():
     job = defs.resolve_job_def("daily_job")
     keys = {k.to_user_string() for k in job.asset_layer.executable_asset_keys}
     assert "articles" not in keys and {"paragraphs", "alerts", "discovered_narratives"} <= keys
+
+
+def test_a_scheduled_run_without_configured_input_fails_clearly(tmp_path, monkeypatch):
+    """The nightly run with NARRATIVES_INPUT unset must not ingest the bundled sample into the database."""
+    monkeypatch.delenv("NARRATIVES_INPUT", raising=False)
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc))
+    request = nightly(context)
+    database = tmp_path / "n.duckdb"
+    result = defs.resolve_job_def("ingest_job").execute_in_process(
+        run_config={"resources": {"db": {"config": {"path": str(database)}}}}, tags=request.tags, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.step_failure_data.user_failure_data.description
+    assert "no input configured: set NARRATIVES_INPUT" in message and "data/sample" in message
+    assert not database.exists()  # nothing was written

@@ -28,7 +28,7 @@ def sample_run(tmp_path_factory):
     db = tmp_path_factory.mktemp("sample") / "n.duckdb"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["run", "--db", str(db)]) == 0
+        assert main(["run", "--input", str(SAMPLE), "--db", str(db)]) == 0
     return db, out.getvalue()
 
 
@@ -53,12 +53,12 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
         ).fetchone()[0]
         assert headline_as_paragraph == 0
 
-    assert main(["run", "--db", str(db)]) == 0
+    assert main(["run", "--input", str(SAMPLE), "--db", str(db)]) == 0
     out = capsys.readouterr().out
     assert "nothing new since the last complete run" in out and "5 unchanged" in out
     assert _counts(db) == counts
 
-    assert main(["run", "--db", str(db), "--force"]) == 0
+    assert main(["run", "--input", str(SAMPLE), "--db", str(db), "--force"]) == 0
     assert _counts(db) == counts
 
 
@@ -94,7 +94,7 @@ def test_the_same_run_on_ducklake_with_postgres_gives_the_same_tables(sample_run
     from narrative_tracker import db
 
     file_db, _ = sample_run
-    assert main(["run", "--db", lake_url]) == 0
+    assert main(["run", "--input", str(SAMPLE), "--db", lake_url]) == 0
     with db.connection(file_db, read_only=True) as f, db.connection(lake_url, read_only=True) as lake:
         for table in (*_TABLES, "discovered_members", "narrative_lineage", "narrative_daily"):
             if table == "pipeline_meta":

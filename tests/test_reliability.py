@@ -35,7 +35,7 @@ def _state(path):
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     path = tmp_path_factory.mktemp("ref") / "ref.duckdb"
-    proc = _cli("run", "--db", str(path))
+    proc = _cli("run", "--input", str(REPO / "data/sample"), "--db", str(path))
     assert proc.wait(timeout=600) == 0, proc.stdout.read()
     return _state(path)
 
@@ -43,7 +43,7 @@ def reference(tmp_path_factory):
 @pytest.mark.parametrize("kill_after", [8.0, 25.0])
 def test_kill_9_then_rerun_equals_a_clean_run(tmp_path, reference, kill_after):
     path = tmp_path / "crash.duckdb"
-    proc = _cli("run", "--db", str(path))
+    proc = _cli("run", "--input", str(REPO / "data/sample"), "--db", str(path))
     try:
         proc.wait(timeout=kill_after)
     except subprocess.TimeoutExpired:
@@ -51,7 +51,7 @@ def test_kill_9_then_rerun_equals_a_clean_run(tmp_path, reference, kill_after):
         proc.wait()
     if path.exists():
         _state(path)  # a published file is always whole
-    again = _cli("run", "--db", str(path))
+    again = _cli("run", "--input", str(REPO / "data/sample"), "--db", str(path))
     assert again.wait(timeout=600) == 0, again.stdout.read()
     state = _state(path)
     assert state == reference
@@ -72,7 +72,7 @@ def test_open_reader_does_not_block_a_run_and_keeps_its_snapshot(tmp_path, refer
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )
     assert reader.stdout.readline().strip() == "1"
-    second = _cli("run", "--db", str(path))  # the whole sample, while the analyst's session is open
+    second = _cli("run", "--input", str(REPO / "data/sample"), "--db", str(path))  # the whole sample, while the analyst's session is open
     assert second.wait(timeout=600) == 0, second.stdout.read()
     reader.stdin.write("\n")
     reader.stdin.flush()

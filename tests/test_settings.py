@@ -14,7 +14,7 @@ def test_defaults_when_nothing_is_set():
     s = load_settings({})
     assert s == Settings()
     assert s.db == DEFAULT_DB and s.codebook == DEFAULT_CODEBOOK and s.model == "" and s.precision == "auto"
-    assert s.inbox is None and s.progress is False and len(s.inputs) == 1
+    assert s.inbox is None and s.progress is False and s.inputs == ()  # the sample is read only when named
 
 
 def test_every_variable_is_parsed_by_its_type(tmp_path):
