@@ -145,3 +145,14 @@ def lake_url(pg, monkeypatch):
     pg.createdb(name)
     monkeypatch.setenv("NARRATIVES_LAKE_DATA_PATH", str(pg.folder / "files" / name) + "/")
     return f"ducklake:postgres:{pg.conninfo(name)}"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _bundled_files_stay_untouched():
+    """No test may write into the repository's codebook or sample corpus (a promote without a configured
+    codebook once appended a test narrative to the bundled codebook)."""
+    watched = [REPO / "codebook" / "narratives.yaml", *sorted(SAMPLE.iterdir())]
+    before = {p: p.read_bytes() for p in watched}
+    yield
+    changed = [str(p.relative_to(REPO)) for p in watched if not p.exists() or p.read_bytes() != before[p]]
+    assert not changed, f"a test changed bundled files: {changed}"
