@@ -42,7 +42,7 @@ def build(path: Path, rows: int, refresh) -> dict:
         FROM range($n) t(i)""", {"n": articles})
     con.execute("""
         INSERT INTO paragraphs SELECT 'p' || i, 'a' || (i % $a), DATE '2024-01-01' + CAST((i % $a) % 366 AS INTEGER),
-               0, 0, 'body', 'text', 'h' || i, 10
+               0, 0, 'body', 'text', 'h' || i, 10, 'en'
         FROM range($n) t(i)""", {"n": paragraphs, "a": articles})
     con.execute("""
         INSERT INTO narratives (narrative_id, label, origin, paragraphs, status, created_at, updated_at)

@@ -54,6 +54,10 @@ def _hostile_tree(root, outside):
                      "outlet": f"Outlet {i % 2} {MARKUP}", "url": url, "author": MARKUP, "tags": f"tag{i}+{MARKUP}"})
     rows.append({"title": "Good link", "text": CLAIMS[0].format(m="(second source)"), "date": "2022-01-08",
                  "outlet": "Plain outlet", "url": GOOD_URL, "author": "", "tags": ""})
+    # the only paragraph of another narrative, so that a safe link is always among the report's evidence
+    rows.append({"title": "Good link, CSTO", "text": "The CSTO deployment was justified: the peacekeeping contingent "
+                 "came at the lawful request of the government and restored order.", "date": "2022-01-08",
+                 "outlet": "Plain outlet", "url": GOOD_URL, "author": "", "tags": ""})
     rows.append({"title": "Future", "text": "A claim dated far in the future, about the unrest.", "date": "2999-01-01",
                  "outlet": "Plain outlet", "url": "", "author": "", "tags": ""})
     with open(inbox / "hostile.csv", "w", newline="", encoding="utf-8") as handle:
@@ -181,4 +185,4 @@ def test_rerunning_duplicates_nothing(hostile_run):
     _, database, _, first = hostile_run
     assert _state(database) == first
     assert first[3] == first[4] and first[5] == first[6]
-    assert first[0] == 7 + 2 + 1 + 1 + 1  # hostile.csv (7 claims, good link, future) + JSON line + cp1251 + UTF-16
+    assert first[0] == 7 + 3 + 1 + 1 + 1  # hostile.csv (7 claims, two good links, future) + JSON line + cp1251 + UTF-16
