@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,8 +44,6 @@ _EXTENSIONS = {
     ".rss": "feed",
     ".atom": "feed",
 }
-# Files we never treat as articles when walking a directory (they are listed as skipped, not quarantined).
-_SKIP_NAMES = {"readme.md", "readme.txt", "readme", "license", "license.txt", ".gitkeep"}
 
 
 @dataclass
@@ -159,26 +156,6 @@ def detect_format(path: str | os.PathLike, text: str) -> str:
     if head.startswith("{") or head.startswith("["):
         return "jsonl"
     return "text"
-
-
-def iter_input_files(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    """Every file under the given files and directories, in sorted order; hidden files and READMEs skipped.
-
-    A path that does not exist raises ``FileNotFoundError`` (a typo should fail loudly, not ingest nothing).
-    """
-    for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise FileNotFoundError(f"input path does not exist: {path}")
-        if path.is_file():
-            yield path
-            continue
-        for child in sorted(path.rglob("*")):
-            rel = child.relative_to(path)
-            if any(part.startswith(".") for part in rel.parts):
-                continue
-            if (child.is_file() or (child.is_symlink() and not child.exists())) and child.name.lower() not in _SKIP_NAMES:
-                yield child  # a dangling link is yielded so that it is quarantined, not silently ignored
 
 
 def _parser(fmt: str):
