@@ -85,3 +85,30 @@ def test_cli_report_search_sql(sample_db, tmp_path, capsys):
     assert main(["sql", "SELECT count(*) AS n FROM paragraphs", "--db", str(sample_db)]) == 0
     assert "80" in capsys.readouterr().out
     assert main(["sql", "DROP TABLE articles", "--db", str(sample_db)]) == 1  # read-only
+
+
+def test_summary_evidence_is_an_asserting_paragraph_never_a_question(tmp_path, topic_embedder, tiny_codebook):
+    """The run summary's evidence follows the report's rule: an asserting paragraph beats a higher-scoring question."""
+    from conftest import run_stages
+
+    from narrative_tracker import db
+    from narrative_tracker.surfaces.summary import database_summary
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text(
+        "Jan 10, 2022\n\nHeadline here\n\nSo was the West behind the riots, in your view?\n\n"
+        "The West organised the riots to weaken the country.\n")
+    path = tmp_path / "s.duckdb"
+    with db.connection(path) as con:
+        run_stages(con, [tmp_path / "in"], topic_embedder, tiny_codebook)
+        rows = con.execute("SELECT p.text FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) "
+                           "WHERE narrative_id = 'foreign_hand'").fetchall()
+        assert len(rows) == 2, rows
+        con.execute("UPDATE paragraph_narratives SET stance = 'reports', stance_cue = 'question', score = 0.99 "
+                    "WHERE narrative_id = 'foreign_hand' AND paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE text LIKE '%?')")
+        con.execute("UPDATE paragraph_narratives SET stance = 'asserts', score = 0.61 "
+                    "WHERE narrative_id = 'foreign_hand' AND paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE text NOT LIKE '%?')")
+    db.publish(path)
+    frame = database_summary(path)["narratives"]
+    evidence = frame.filter(frame["narrative_id"] == "foreign_hand")["evidence"].item()
+    assert evidence == "The West organised the riots to weaken the country."
