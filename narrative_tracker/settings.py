@@ -42,10 +42,19 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
+
+
+def bundled(checkout_path: str, package_path: str) -> Path:
+    """A file the project ships: at ``checkout_path`` in a checkout (editable install), else at ``package_path``
+    inside the installed package (a wheel carries ``sql/``, the codebook and the labelled set as package data,
+    see pyproject.toml)."""
+    in_checkout = REPO_DIR / checkout_path
+    return in_checkout if in_checkout.exists() else PACKAGE_DIR / package_path
+
+
 DEFAULT_DB = "data/narratives.duckdb"
-DEFAULT_CODEBOOK = REPO_DIR / "codebook" / "narratives.yaml"
-SAMPLE_CORPUS = REPO_DIR / "data" / "sample"
-DEFAULT_LABELLED = REPO_DIR / "tests" / "labelled" / "paragraphs.csv"
+DEFAULT_CODEBOOK = bundled("codebook/narratives.yaml", "codebook/narratives.yaml")
+DEFAULT_LABELLED = bundled("tests/labelled/paragraphs.csv", "labelled/paragraphs.csv")
 
 # Hugging Face / transformers switches set (if unset) before a model is loaded: never reach the network.
 LIBRARY_DEFAULTS = {
