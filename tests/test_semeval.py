@@ -1,6 +1,7 @@
 """SemEval-2025 Task 10 import, metric, cross-validation mechanics and document-level evaluation."""
 
 
+import numpy as np
 import pytest
 import yaml
 from conftest import SEMEVAL_EN, HashEmbedder, run_stages
@@ -84,18 +85,23 @@ def test_explanations_of_held_out_documents_do_not_leak():
 
 def test_cross_validation_recovers_separable_labels(topic_embedder):
     data = _synthetic()
-    result = cross_validate(data, topic_embedder, folds=3, methods=("prototype", "logistic"))
+    result = cross_validate(data, topic_embedder, folds=3, methods=("prototype", "logistic", "logistic_tuned"))
     for method in ("prototype", "logistic"):
         assert result[method] == {"coarse_samples_f1": 1.0, "fine_samples_f1": 1.0}, method
+    tuned = result["logistic_tuned"]
+    assert (tuned["coarse_samples_f1"], tuned["fine_samples_f1"]) == (1.0, 1.0)
+    # one choice per outer fold; a quarter of the training documents are Other, so no fold forces a label
+    assert len(tuned["choices"]) == 3 and not any(c["top1"] for c in tuned["choices"])
+    assert {c["class_weight"] for c in tuned["choices"]} <= {"balanced", None}
     assert result["always_other"] == {"coarse_samples_f1": 0.25, "fine_samples_f1": 0.25}  # 6 of 24 documents are Other
     assert (result["documents"], result["folds"]) == (24, 3)
 
 
 def test_cross_validation_with_meaningless_vectors_is_not_perfect(data):
-    result = cross_validate(data, HashEmbedder(dim=32), folds=3, methods=("prototype", "logistic"))
+    result = cross_validate(data, HashEmbedder(dim=32), folds=3, methods=("prototype", "logistic", "logistic_tuned"))
     gold = _gold_coarse()  # always answering "Other" scores the share of documents labelled only "Other"
     assert result["always_other"]["coarse_samples_f1"] == pytest.approx(sum(g == {OTHER} for g in gold) / len(gold))
-    for method in ("prototype", "logistic"):  # hash vectors carry no meaning: well below the separable case
+    for method in ("prototype", "logistic", "logistic_tuned"):  # hash vectors carry no meaning: well below the separable case
         assert result[method]["coarse_samples_f1"] < 0.8, method
 
 
@@ -121,6 +127,58 @@ def test_transfer_trains_on_one_split_and_scores_another(topic_embedder):
 
     data = _synthetic()
     result = transfer(data, data, topic_embedder)
-    for method in ("prototype", "logistic"):
+    for method in ("prototype", "logistic", "logistic_tuned"):
         assert result[method]["coarse_samples_f1"] == 1.0, method
+    # forcing a label on every document costs exactly the 6 Other documents of 24; gating keeps the rest right
+    for method in ("tuned+top1", "tuned+top1+domain_gate"):
+        assert result[method]["coarse_samples_f1"] == pytest.approx(18 / 24), method
     assert (result["train_documents"], result["test_documents"]) == (24, 24)
+
+
+def test_title_weighted_counts_the_title_more():
+    from narrative_tracker.evaluation.semeval import title_weighted
+
+    doc = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])  # title, then two body paragraphs
+    plain, titled = title_weighted([doc], 1.0)[0], title_weighted([doc], 2.0)[0]
+    assert plain == pytest.approx(np.array([1, 2]) / np.sqrt(5), abs=1e-6)
+    assert titled == pytest.approx(np.array([1, 1]) / np.sqrt(2), abs=1e-6)
+
+
+def test_prior_shift_em_recovers_the_target_prior():
+    """Posteriors calibrated under a training prior of 0.5 (two unit Gaussians at -1 / +1: p = sigmoid(2x));
+    the unlabelled target set has 20% positives. EM must find about 0.2 and lower the posteriors to match."""
+    from narrative_tracker.evaluation.semeval import prior_shift_em
+
+    rng = np.random.default_rng(0)
+    y = rng.random(4000) < 0.2
+    x = np.where(y, 1.0, -1.0) + rng.normal(size=y.size)
+    p = 1 / (1 + np.exp(-2 * x))
+    q, adjusted = prior_shift_em(p[:, None], np.array([0.5]))
+    assert abs(q[0] - 0.2) < 0.03 and p.mean() > 0.3  # unadjusted, the mean posterior is far off
+    assert adjusted[:, 0].mean() == pytest.approx(q[0], abs=1e-3)
+    assert (adjusted[:, 0] < p).all()
+
+
+def test_decision_rule_uses_the_top1_fallback_only_when_training_documents_are_never_other():
+    from narrative_tracker.evaluation.semeval import _best_rule
+
+    labels = ["a", "b"]
+    # no threshold alone separates row 0 (a only, b at 0.2) from row 3 (a at 0.15): the fallback does
+    probs = np.array([[0.3, 0.2], [0.1, 0.3], [0.9, 0.1], [0.15, 0.1]])
+    t, top1, score = _best_rule(probs, [frozenset("a"), frozenset("b"), frozenset("a"), frozenset("a")], labels)
+    assert top1 and 0.2 < t <= 0.3 and score == 1.0
+    # row 3 is Other: a plain threshold is right, the fallback would be wrong
+    t, top1, score = _best_rule(probs, [frozenset("a"), frozenset("b"), frozenset("a"), frozenset({OTHER})], labels)
+    assert not top1 and 0.2 < t <= 0.3 and score == 1.0
+
+
+def test_domain_gate_keeps_the_labels_of_the_predicted_taxonomy_domain():
+    from narrative_tracker.evaluation.semeval import domain_gate
+
+    rng = np.random.default_rng(1)
+    war, climate = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    X_train = np.stack([war + rng.normal(scale=0.1, size=3) for _ in range(8)] + [climate + rng.normal(scale=0.1, size=3) for _ in range(8)])
+    gold = [frozenset({"URW: Blaming the West"})] * 8 + [frozenset({"CC: Fuel prices"})] * 7 + [frozenset({OTHER})]
+    labels = ["URW: Blaming the West", "CC: Fuel prices", "URW: Praise of Russia"]
+    mask = domain_gate(X_train, gold, np.stack([war, climate]), labels)
+    assert mask.tolist() == [[1, 0, 1], [0, 1, 0]]
