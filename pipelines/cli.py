@@ -90,7 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--db", default=None, metavar="PATH", help="database for --documents")
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
-                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads)")
+                               "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
     evaluate.add_argument("--semeval-train", default="", metavar="DIR",
                           help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
                                "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")
@@ -605,14 +605,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
               f"samples-F1 {docs['samples_f1']:.3f}, macro-F1 {docs['macro_f1']:.3f}")
     if args.semeval:
         print(f"\nSemEval {args.folds}-fold cross-validation ({result['semeval_cv']['documents']} documents), samples-F1:")
-        for method in ("zero_shot", "prototype", "logistic", "logistic_tuned"):
+        for method in ("zero_shot", "prototype", "logistic"):
             row = result["semeval_cv"][method]
             print(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
         if args.semeval_train:
             t = result["semeval_transfer"]
             print(f"trained on {args.semeval_train} ({t['train_documents']} documents), scored on {args.semeval} "
                   f"({t['test_documents']}):")
-            for method in [m for m in t if isinstance(t[m], dict)]:
+            for method in ("prototype", "logistic"):
                 print(f"  {method:<12} coarse {t[method]['coarse_samples_f1']:.3f}   fine {t[method]['fine_samples_f1']:.3f}")
     return 0
 
