@@ -65,5 +65,5 @@ dev: install
 WORK_DB := $(basename $(DB)).work$(suffix $(DB))
 clean:
 	rm -rf $(VENV) *.egg-info build $(DB) $(DB).wal $(WORK_DB) $(WORK_DB).wal $(dir $(DB)).$(notdir $(DB)).publishing \
-		data/lake data/report.html
+		data/lake data/report.html data/*.dagster
 	find .dagster_home -mindepth 1 -maxdepth 1 ! -name dagster.yaml -exec rm -rf {} +

@@ -13,7 +13,7 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from narrative_tracker import db, warehouse
+from narrative_tracker import db, schema, warehouse
 from narrative_tracker.embeddings.embed import Embedder, make_embedder
 from narrative_tracker.narratives.codebook import Codebook, load_codebook
 from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, Settings
@@ -37,7 +37,7 @@ class NarrativeDB(dg.ConfigurableResource):
         """DuckLake: create / migrate the tables (and the embedding tables for the model's size) once. A DuckDB
         file needs nothing: it applies its schema whenever it is opened for writing (one writer)."""
         if warehouse.is_lake_url(self.path):
-            db.setup(self.path, dim=embedding_model.get_embedder().dim if embedding_model else None)
+            schema.setup(self.path, dim=embedding_model.get_embedder().dim if embedding_model else None)
 
 
 class EmbeddingModel(dg.ConfigurableResource):

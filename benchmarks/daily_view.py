@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000_000)
     args = parser.parse_args(argv)
-    from narrative_tracker.db import refresh_daily_counts
+    from narrative_tracker.schema import refresh_daily_counts
 
     with tempfile.TemporaryDirectory(prefix="daily-view-") as tmp:
         path = Path(tmp) / "daily.duckdb"

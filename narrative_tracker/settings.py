@@ -25,7 +25,7 @@ NARRATIVES_MAX_CONCURRENT  DuckLake on PostgreSQL: steps at once (2)
 NARRATIVES_LAKE_DATA_PATH  DuckLake: where the Parquet files go
 NARRATIVES_LAKE_RETENTION_DAYS  DuckLake: snapshot retention of the weekly maintenance (7)
 NARRATIVES_PROGRESS      1: progress bars on stderr (the CLI sets it on a terminal)
-DAGSTER_HOME             Dagster instance folder; unset: the CLI records nothing (an in-memory instance)
+DAGSTER_HOME             Dagster instance folder; unset: the CLI records runs beside the database (``<db>.dagster/``)
 =======================  ==========================================================================
 
 The table above is a summary; the authoritative list is ``settings_table()`` (rendered into docs/).
@@ -104,8 +104,8 @@ class Settings:
     progress: bool = setting("NARRATIVES_PROGRESS", False,
                              "`1`: progress bars on stderr for long stages (the CLI turns them on when stderr is a terminal).")
     dagster_home: Path | None = setting("DAGSTER_HOME", None,
-                                        "Dagster instance folder (run history, partitions). Unset: `narratives run` uses a throwaway "
-                                        "in-memory instance (nothing recorded); `make dev` and `make demo` set it.")
+                                        "Dagster instance folder (run history, partitions). Unset: `narratives run` records its runs in a "
+                                        "folder beside the database (`data/x.duckdb` -> `data/x.dagster/`); `make dev` and `make demo` set it.")
 
     def replace(self, **changes) -> Settings:
         """A copy with some fields changed; ``None`` values are ignored (an option not given on the CLI).

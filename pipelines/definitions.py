@@ -24,6 +24,7 @@ from assets.partitions import daily_partitions
 from assets.resources import default_resources
 from narrative_tracker import warehouse
 from narrative_tracker.settings import Settings, load_settings
+from pipelines.progress import progress_logger
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -146,6 +147,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         schedules=[nightly, lake_maintenance_weekly],
         sensors=[inbox, after_ingest],
         resources=default_resources(settings),
+        # Dagster's console logger plus `progress` (pipelines/progress.py), which `narratives run` turns on
+        loggers={"console": dg.colored_console_logger, "progress": progress_logger},
     )
 
 

@@ -66,12 +66,12 @@ def _worker(settings, run_config: dict, start: dt.date, end: dt.date) -> WorkerR
     import dagster as dg
 
     from narrative_tracker import warehouse
-    from pipelines.cli import _instance
-    from pipelines.definitions import build_definitions, range_tags
+    from pipelines.definitions import build_definitions
+    from pipelines.run import dagster_instance, run_tags
 
     began = time.perf_counter()
     result = build_definitions(settings).resolve_job_def("narratives_job").execute_in_process(
-        run_config=run_config, instance=_instance(settings), tags=range_tags(start, end),
+        run_config=run_config, instance=dagster_instance(settings), tags=run_tags(settings, start, end),
         asset_selection=[dg.AssetKey(k) for k in WORKER_ASSETS], raise_on_error=False,
     )
     error = ""

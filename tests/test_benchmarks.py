@@ -10,9 +10,9 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 def test_daily_view_benchmark_builds_a_consistent_database(tmp_path):
     import daily_view
 
-    from narrative_tracker import db
+    from narrative_tracker import db, schema
 
-    built = daily_view.build(tmp_path / "d.duckdb", 20_000, db.refresh_daily_counts)
+    built = daily_view.build(tmp_path / "d.duckdb", 20_000, schema.refresh_daily_counts)
     assert (built["rows"], built["paragraphs"], built["articles"]) == (20_000, 16_000, 2_000)
     with db.connection(tmp_path / "d.duckdb", read_only=True) as con:
         assert con.execute("SELECT sum(paragraphs) FROM narrative_daily").fetchone()[0] == con.execute(

@@ -2,7 +2,7 @@
 
 import duckdb
 
-from narrative_tracker import db
+from narrative_tracker import db, schema
 
 
 def test_old_database_gets_new_columns_and_views(tmp_path):
@@ -36,7 +36,7 @@ def test_schema_2_database_gets_claim_labels_and_unknown_stance(tmp_path):
         con.execute("INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, method, stance, model, assigned_at) "
                     "VALUES ('p', 'd_1', DATE '2022-01-05', 0.5, 'discovered', NULL, 'm', now())")
         assert con.execute("SELECT label, claim_label FROM narratives").fetchall() == [("ablyazov / tokayev", None)]
-        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'schema_version'").fetchone()[0] == db.SCHEMA_VERSION
+        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'schema_version'").fetchone()[0] == schema.SCHEMA_VERSION
     with db.connection(path) as con:  # the migration runs again on every open without harm
         assert con.execute("SELECT count(*) FROM paragraph_narratives WHERE stance IS NULL").fetchone()[0] == 1
 
@@ -55,4 +55,4 @@ def test_schema_2_paragraphs_get_a_language_column_filled_from_their_article(tmp
         con.execute("INSERT INTO paragraphs VALUES ('a1-0000', 'a1', DATE '2022-01-05', 0, 0, 'body', 'Текст', 'h', 1)")
     with db.connection(path) as con:
         assert con.execute("SELECT paragraph_id, language FROM paragraphs").fetchall() == [("a1-0000", "ru")]
-        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'schema_version'").fetchone() == (db.SCHEMA_VERSION,)
+        assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'schema_version'").fetchone() == (schema.SCHEMA_VERSION,)

@@ -36,9 +36,29 @@ def test_instance_config_turns_telemetry_off_and_serialises_writers():
     import yaml
     from conftest import REPO
 
+    from pipelines.run import INSTANCE_YAML
+
     config = yaml.safe_load((REPO / ".dagster_home" / "dagster.yaml").read_text())
     assert config["telemetry"]["enabled"] is False
     assert config["concurrency"]["pools"]["default_limit"] == 1
+    # the instances the CLI creates beside a database get the same settings
+    assert yaml.safe_load(INSTANCE_YAML) == config
+
+
+def test_each_database_has_its_own_dagster_instance_and_runs_are_tagged_with_it(tmp_path):
+    from narrative_tracker.settings import load_settings
+    from pipelines.run import DATABASE_TAG, dagster_instance, instance_home, run_tags
+
+    a = load_settings({"NARRATIVES_DB": str(tmp_path / "a.duckdb")})
+    b = load_settings({"NARRATIVES_DB": str(tmp_path / "sub" / "b.duckdb")})
+    assert instance_home(a) == tmp_path / "a.dagster"
+    assert instance_home(b) == tmp_path / "sub" / "b.dagster"
+    assert instance_home(load_settings({"NARRATIVES_DB": "ducklake:" + str(tmp_path / "c.ducklake")})) == tmp_path / "c.dagster"
+    shared = load_settings({"NARRATIVES_DB": str(tmp_path / "a.duckdb"), "DAGSTER_HOME": str(tmp_path / "home")})
+    assert instance_home(shared) == tmp_path / "home"
+    instance = dagster_instance(a)
+    assert (tmp_path / "a.dagster" / "dagster.yaml").exists() and instance.get_settings("telemetry")["enabled"] is False
+    assert run_tags(a)[DATABASE_TAG] != run_tags(b)[DATABASE_TAG]
 
 
 def test_daily_job_leaves_ingest_out():
@@ -60,3 +80,25 @@ def test_a_scheduled_run_without_configured_input_fails_clearly(tmp_path, monkey
     message = failure.step_failure_data.user_failure_data.description
     assert "no input configured: set NARRATIVES_INPUT" in message and "data/sample" in message
     assert not database.exists()  # nothing was written
+
+
+def test_narratives_run_prints_one_line_per_step_with_k_of_n(capsys):
+    import dagster as dg
+
+    from pipelines.progress import progress_logger, step_count
+
+    @dg.asset
+    def first():
+        return 1
+
+    @dg.asset
+    def second(first):
+        return first + 1
+
+    job = dg.Definitions(assets=[first, second], loggers={"progress": progress_logger}).resolve_implicit_global_asset_job_def()
+    assert step_count(job) == 2
+    result = job.execute_in_process(run_config={"loggers": {"progress": {"config": {"steps": 2}}}})
+    assert result.success
+    lines = [line.strip() for line in capsys.readouterr().err.splitlines() if line.strip().startswith("[")]
+    assert [line.split("] ", 1)[1].split(" in ")[0] for line in lines] == ["first …", "first done", "second …", "second done"]
+    assert lines[1].endswith("(1 of 2)") and lines[3].endswith("(2 of 2)")

@@ -5,7 +5,7 @@ import re
 
 from conftest import REPO, SAMPLE, run_stages
 
-from narrative_tracker import db
+from narrative_tracker import schema
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 SCHEMA = (REPO / "docs" / "schema.md").read_text(encoding="utf-8")
@@ -18,7 +18,7 @@ def _section(table: str) -> str:
 
 
 def test_every_table_and_column_is_documented(con, hash_embedder):
-    db.ensure_embedding_table(con, hash_embedder.dim)
+    schema.ensure_embedding_table(con, hash_embedder.dim)
     tables = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()]
     assert set(tables) >= {"articles", "paragraphs", "paragraph_embeddings", "quarantine", "source_files"}
     for table in tables:

@@ -132,12 +132,12 @@ def test_daily_counts_follow_every_change_to_the_assignments(two_topics, topic_e
 
 
 def test_a_database_from_before_the_count_tables_gets_them_filled_on_open(two_topics, tmp_path):
-    from narrative_tracker import db
+    from narrative_tracker import schema
 
     con, _ = two_topics
     expected = con.execute(_STORED).fetchall()
     con.execute("DELETE FROM narrative_daily_counts; DELETE FROM daily_paragraph_counts")
-    db.apply_schema(con)  # what opening an older file for writing does
+    schema.apply_schema(con)  # what opening an older file for writing does
     assert con.execute(_STORED).fetchall() == expected != []
 
 
@@ -155,7 +155,7 @@ def test_a_forced_rerun_on_unchanged_input_keeps_ids_and_claim_labels(two_topics
 
 
 def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_shown(two_topics, topic_embedder):
-    from narrative_tracker import db
+    from narrative_tracker import schema
     from narrative_tracker.narratives.discovery_store import claim_stances
 
     assert claim_stances(None, ["a", "b"]) == [None, None]
@@ -164,7 +164,7 @@ def test_stance_of_discovered_narratives_comes_from_their_claim_and_unknown_is_s
     stances = con.execute("SELECT DISTINCT stance FROM paragraph_narratives WHERE method = 'discovered'").fetchall()
     assert None not in {s[0] for s in stances}
     con.execute("UPDATE paragraph_narratives SET stance = NULL, stance_cue = NULL WHERE method = 'discovered'")
-    db.refresh_daily_counts(con)
+    schema.refresh_daily_counts(con)
     row = con.execute("SELECT sum(paragraphs), sum(asserted), sum(unknown_stance) FROM narrative_daily WHERE origin = 'discovered'").fetchone()
     assert row == (8, 0, 8)
     outlets = con.execute("SELECT sum(asserted), sum(unknown_stance) FROM narrative_outlets").fetchone()

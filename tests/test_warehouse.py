@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from conftest import SAMPLE, run_stages
 
-from narrative_tracker import db, warehouse
+from narrative_tracker import db, schema, warehouse
 
 DAYS = (dt.date(2000, 1, 1), dt.date(2030, 1, 1))
 _IGNORED = {"ingested_at", "embedded_at", "assigned_at", "created_at", "updated_at", "first_seen_at", "run_at"}
@@ -75,18 +75,18 @@ def test_a_missing_catalog_database_is_named(pg):
 def test_a_lake_is_set_up_once_not_by_a_stage(lake_url):
     with pytest.raises(warehouse.WarehouseNotSetUp, match="narratives setup"):
         db.connect(lake_url)
-    db.setup(lake_url, dim=16)
-    db.setup(lake_url, dim=16)  # idempotent
+    schema.setup(lake_url, dim=16)
+    schema.setup(lake_url, dim=16)  # idempotent
     with db.connection(lake_url) as con:
         assert con.execute("SELECT value FROM pipeline_meta WHERE key = 'embedding_dim'").fetchall() == [("16",)]
         with pytest.raises(ValueError, match="16-dimensional"):
-            db.ensure_embedding_table(con, 32)
+            schema.ensure_embedding_table(con, 32)
 
 
 def test_lake_tables_have_the_file_tables_columns(lake_url, tmp_path):
     """Same tables, same columns, same types (except FLOAT[n] stored as FLOAT[]) on both backends."""
-    db.setup(tmp_path / "f.duckdb", dim=16)
-    db.setup(lake_url, dim=16)
+    schema.setup(tmp_path / "f.duckdb", dim=16)
+    schema.setup(lake_url, dim=16)
     query = ("SELECT table_name, column_name, replace(data_type, '[16]', '[]') FROM information_schema.columns "
              "WHERE table_catalog = current_database() ORDER BY ALL")
     with db.connection(tmp_path / "f.duckdb") as f, db.connection(lake_url) as lake:
@@ -100,7 +100,7 @@ def test_stages_give_identical_tables_on_a_file_and_on_the_lake(lake_url, tmp_pa
     from narrative_tracker.narratives.discovery_store import discover_narratives
     from test_identity import Identity
 
-    db.setup(lake_url, dim=topic_embedder.dim)
+    schema.setup(lake_url, dim=topic_embedder.dim)
     results = {}
     for name, target in (("file", tmp_path / "f.duckdb"), ("lake", lake_url)):
         with db.connection(target) as con:
@@ -159,7 +159,7 @@ def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed
     import os
 
     data_path = os.environ["NARRATIVES_LAKE_DATA_PATH"]
-    db.setup(lake_url, dim=hash_embedder.dim)
+    schema.setup(lake_url, dim=hash_embedder.dim)
     with db.connection(lake_url) as con:
         ingest_paths(con, [SAMPLE])
         build_paragraphs(con, *DAYS)
@@ -198,7 +198,7 @@ def test_two_processes_overwrite_different_days_and_a_reader_sees_only_committed
 def test_overwrite_retries_a_conflict_and_stays_idempotent(lake_url):
     """Two connections delete-then-insert different keys of one table at once: DuckLake refuses one commit;
     ``db.overwrite`` runs that transaction again and both writes land exactly once."""
-    db.setup(lake_url)
+    schema.setup(lake_url)
     a, b = db.connect(lake_url), db.connect(lake_url)
     try:
         for con, key in ((a, "a"), (b, "b")):
@@ -228,7 +228,7 @@ def test_file_catalog_lake_and_maintenance(tmp_path, hash_embedder, monkeypatch)
 
     monkeypatch.delenv("NARRATIVES_LAKE_DATA_PATH", raising=False)
     url = f"ducklake:{tmp_path / 'n.ducklake'}"
-    db.setup(url, dim=hash_embedder.dim)
+    schema.setup(url, dim=hash_embedder.dim)
     with db.connection(url) as con:
         run_stages(con, [SAMPLE], hash_embedder)
         run_stages(con, [SAMPLE], hash_embedder)
@@ -241,7 +241,7 @@ def test_file_catalog_lake_and_maintenance(tmp_path, hash_embedder, monkeypatch)
 
 
 def test_analyst_sql_on_a_lake_reads_the_lake_and_nothing_else(lake_url, hash_embedder):
-    db.setup(lake_url, dim=hash_embedder.dim)
+    schema.setup(lake_url, dim=hash_embedder.dim)
     with db.connection(lake_url) as con:
         run_stages(con, [SAMPLE], hash_embedder)
     con = db.connect_sandboxed(lake_url)

@@ -21,7 +21,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from narrative_tracker import db
+from narrative_tracker import db, schema
 from narrative_tracker.settings import apply_library_defaults
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
@@ -187,12 +187,12 @@ def embed_partitions(
     report = EmbedReport(model=embedder.name)
     lake = db.is_lake(con)
     if not db.table_exists(con, "paragraph_embeddings"):
-        db.ensure_embedding_table(con, embedder.dim)
+        schema.ensure_embedding_table(con, embedder.dim)
     todo = con.execute(db.query("texts_to_embed"), {"start": start, "end": end, "model": embedder.name}).pl()
     report.texts_needed = todo.height
     if todo.height == 0:
         return report
-    db.ensure_embedding_table(con, embedder.dim)
+    schema.ensure_embedding_table(con, embedder.dim)
     began = time.perf_counter()
     for offset in range(0, todo.height, CHUNK):
         chunk = todo.slice(offset, CHUNK)

@@ -6,6 +6,8 @@
   thresholds — a grid search on the *tune* part of the labelled set only (``TUNE_IDS``).
 * ``discovery_agreement``: purity and NMI of discovered narratives against reference tags
   (e.g. EUvsDisinfo's fact-checker keywords).
+
+Length (~330 lines): every measurement on the project's own labelled set, sharing one loader and scorer.
 """
 
 from __future__ import annotations

@@ -10,6 +10,10 @@ input twice therefore adds no rows.
 one was found, otherwise the UTC day on which the article was first ingested (so an undated
 article dropped into tonight's inbox is processed with tonight's partition). ``date_source``
 says which: ``text`` / ``metadata`` / ``file`` / ``none``.
+
+Length (~370 lines): the whole write path of one stage — batching, the skip / quarantine / ingest decision per
+file and its accounting — kept together so that "every input is ingested, quarantined or skipped with a reason"
+can be read in one place; the input walk is ``inputs.py``, the formats ``formats/``.
 """
 
 from __future__ import annotations

@@ -15,4 +15,9 @@ def compute_alerts(con: duckdb.DuckDBPyConnection, min_volume: int = ALERT_MIN_V
     """Recompute ``alerts`` from ``narrative_daily`` (method in ``sql/queries/compute_alerts.sql``); returns the count."""
     with db.transaction(con):
         db.run_script(con, "compute_alerts", {"min_volume": min_volume, "z": z, "now": _now()})
-    return con.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    return con.execute(db.query("count_alerts")).fetchone()[0]
+
+
+def recent_alerts(con: duckdb.DuckDBPyConnection, since: str | None = None, limit: int = 50) -> list[tuple]:
+    """``(day, kind, narrative_id, message)`` newest first, from ``since`` (ISO day) on."""
+    return con.execute(db.query("list_alerts"), {"since": since, "limit": limit}).fetchall()

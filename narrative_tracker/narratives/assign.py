@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from narrative_tracker import db
+from narrative_tracker import db, schema
 from narrative_tracker.embeddings.embed import Embedder
 from narrative_tracker.narratives.codebook import Codebook
 from narrative_tracker.narratives.decisions import apply_decisions
@@ -35,7 +35,7 @@ class CodebookReport:
 def apply_codebook(con: duckdb.DuckDBPyConnection, codebook: Codebook, embedder: Embedder) -> CodebookReport:
     """Write the codebook to ``narratives`` / ``codebook_examples``; embed examples not embedded yet."""
     report = CodebookReport(narratives=len(codebook.narratives))
-    db.ensure_embedding_table(con, embedder.dim)
+    schema.ensure_embedding_table(con, embedder.dim)
     now = _now()
     have = {
         (r[0], r[1], r[2])
@@ -167,7 +167,7 @@ def assign_codebook(
         con.execute(db.query("delete_assignments"), {"start": start, "end": end, "method": "codebook"})
         con.execute(db.query("insert_assignments"))
         db.run_script(con, "refresh_narrative_sizes")
-        db.refresh_daily_counts(con, start, end)
+        schema.refresh_daily_counts(con, start, end)
 
     with db.staged(con, staged_assignments=staged):
         db.overwrite(con, write)

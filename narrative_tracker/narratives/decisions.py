@@ -11,7 +11,7 @@ import re
 
 import duckdb
 
-from narrative_tracker import db
+from narrative_tracker import db, schema
 from narrative_tracker.narratives.claims import MIN_WORDS, split_sentences
 from narrative_tracker.narratives.codebook import codebook_path as configured_codebook
 from narrative_tracker.narratives.codebook import load_codebook
@@ -19,6 +19,11 @@ from narrative_tracker.narratives.codebook_edit import appended_text, commit_cod
 from narrative_tracker.narratives.frames import now as _now
 
 DECISIONS = ("rename", "merge", "reject", "promote")
+
+
+def list_narratives(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """``(narrative_id, origin, status, paragraphs, label, terms)`` for every narrative, codebook first."""
+    return con.execute(db.query("list_narratives")).fetchall()
 
 
 def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: str, value: str | None = None, note: str | None = None,
@@ -52,7 +57,7 @@ def apply_decisions(con: duckdb.DuckDBPyConnection) -> None:
     """Apply every recorded decision (latest per narrative and action wins) to narratives / assignments."""
     db.run_script(con, "apply_decisions")
     db.run_script(con, "refresh_narrative_sizes")
-    db.refresh_daily_counts(con)
+    schema.refresh_daily_counts(con)
 
 
 def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_id: str, label: str | None,

@@ -58,3 +58,14 @@ def load_review(path: str | os.PathLike) -> tuple[list[str], list[str], list[str
             texts.append(row["text"])
             labels.append(label)
     return claims, texts, labels
+
+
+def load_reviews(paths) -> tuple[list[str], list[str], list[str]]:
+    """``(claims, texts, labels)`` of several filled review CSVs, in order."""
+    claims, texts, labels = [], [], []
+    for path in paths:
+        c, t, lab = load_review(path)
+        claims += c
+        texts += t
+        labels += lab
+    return claims, texts, labels

@@ -11,6 +11,10 @@ embeddings plus generic cue counts:
   for the whole text and for its closest chunk. The cue lists are generic English (written from general
   knowledge of news language, not from any evaluation sentence).
 
+Length (~400 lines): the feature extractor, the cue lists and the artifact reader/writer must change together
+(a feature added is a new artifact version), so they live in one module; training and evaluation are in
+``narrative_tracker.evaluation.stance_eval``.
+
 It was trained on FNC-1 claim-article pairs (agree = asserts, discuss = reports, disagree = refutes,
 unrelated) plus the *tune* part of ``tests/labelled/paragraphs.csv`` (claim = the codebook narrative's
 label); see ``narratives train-stance`` and docs. A question (a text whose sentences are mostly questions,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
-from narrative_tracker import db
+from narrative_tracker import db, schema
 from narrative_tracker.paragraphs.clean import paragraphs_of
 from narrative_tracker.ingest.language import paragraph_language
 
@@ -89,7 +89,7 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     def write() -> None:  # the range replaced whole; retried on a DuckLake conflict (idempotent)
         con.execute(db.query("delete_paragraphs"), {"start": start, "end": end})
         con.execute(db.query("insert_paragraphs"))
-        db.refresh_daily_counts(con, start, end)
+        schema.refresh_daily_counts(con, start, end)
 
     with db.staged(con, staged_paragraphs=frame):
         db.overwrite(con, write)

@@ -8,6 +8,7 @@ asset). It also creates the SQL macros ``search_paragraphs(query, n)`` and ``sim
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import duckdb
@@ -84,3 +85,26 @@ def semantic_search(con: duckdb.DuckDBPyConnection, embedder, query: str, filter
     vector = embedder.encode([query])[0].tolist()
     params = {"vector": vector, "model": embedder.name} | (filters or SearchFilters()).params()
     return con.execute(db.query("search_semantic"), params).pl()
+
+
+def run_search(path: str | os.PathLike, query: str, filters: SearchFilters, mode: str = "both", model: str = "",
+               precision: str = "auto", warn=lambda message: None) -> list[tuple[str, pl.DataFrame]]:
+    """``narratives search``: ``[(title, results)]`` for keyword (BM25) and/or semantic search of a database.
+    With ``mode="both"`` a missing keyword index is reported through ``warn`` and semantic search still runs;
+    with ``mode="keyword"`` it raises ``RuntimeError``."""
+    from narrative_tracker.db import connection
+
+    results = []
+    with connection(path, read_only=True) as con:
+        if mode in ("both", "keyword"):
+            try:
+                results.append(("keyword (BM25)", keyword_search(con, query, filters)))
+            except RuntimeError as exc:
+                if mode == "keyword":
+                    raise
+                warn(str(exc))
+        if mode in ("both", "semantic"):
+            from narrative_tracker.embeddings.embed import make_embedder
+
+            results.append(("semantic (cosine)", semantic_search(con, make_embedder(model, precision=precision), query, filters)))
+    return results

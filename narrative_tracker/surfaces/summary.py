@@ -17,3 +17,51 @@ def database_summary(path: str | os.PathLike, article_limit: int = 15, narrative
         quarantine = con.execute(db.query("summary_quarantine")).pl()
         narratives = con.execute(db.query("summary_narratives"), {"limit": narrative_limit}).pl()
     return {"counts": counts, "articles": articles, "quarantine": quarantine, "narratives": narratives}
+
+
+def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> str:
+    """What ``narratives run`` and ``narratives summary`` print: this run's input accounting (from the ingest
+    asset's materialisation metadata, when given), table counts, articles, narratives with their strongest
+    evidence, quarantine, and how to open the database for analysis."""
+    import polars as pl
+
+    summary = database_summary(path)
+    lines: list[str] = []
+    with pl.Config(tbl_hide_column_data_types=True, tbl_hide_dataframe_shape=True, fmt_str_lengths=70, tbl_rows=20, tbl_width_chars=160):
+        if ingest_meta:
+            a, q = ingest_meta["articles"], ingest_meta["quarantine"]
+            other_skips = "".join(f", {n} {r}" for r, n in a["skip_reasons"].value.items() if not r.startswith("unchanged"))
+            lines.append(
+                f"\nThis run: {a['files_seen'].value} paths seen = {a['files_ingested'].value} ingested + "
+                f"{a['files_quarantined'].value} quarantined + {a['files_skipped'].value} skipped "
+                f"({a['files_unchanged'].value} unchanged{other_skips}); "
+                f"{a['records_seen'].value} records = {a['articles_parsed'].value} articles "
+                f"({a['new_articles'].value} new, {a['articles_parsed'].value - a['new_articles'].value} already present) "
+                f"+ {q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
+            )
+        lines.append(f"\nDatabase {path}: " + ", ".join(f"{v} {k}" for k, v in summary["counts"].items()))
+        lines.append("\nArticles:")
+        lines.append(str(summary["articles"]))
+        if summary["narratives"].height:
+            lines.append("\nNarratives (paragraphs, articles, outlets; the strongest evidence paragraph):")
+            for row in summary["narratives"].iter_rows(named=True):
+                lines.append(f"  [{row['origin']}] {row['narrative_id']} — {row['label']}: "
+                             f"{row['paragraphs']} paragraphs, {row['articles']} articles, {row['outlets']} outlets")
+                if row["evidence"]:
+                    text = row["evidence"]
+                    lines.append(f"      “{text[:220]}{'…' if len(text) > 220 else ''}” "
+                                 f"({row['evidence_outlet'] or 'unknown outlet'}, {row['evidence_day']})")
+        if summary["quarantine"].height:
+            lines.append("\nQuarantine (reason, records):")
+            lines.append(str(summary["quarantine"]))
+    lines.append(f"\nAnalyse it (runs never wait for it): {_analyse_hint(path)}    (tables: articles, paragraphs, narratives, "
+                 "paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
+    return "\n".join(lines)
+
+
+def _analyse_hint(path: str | os.PathLike) -> str:
+    from narrative_tracker.warehouse import is_lake_url
+
+    if is_lake_url(path):
+        return f"narratives sql --db '{path}'  (the lake attached read-only)"
+    return f"duckdb -readonly {path}  (the published copy)"

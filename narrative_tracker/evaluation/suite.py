@@ -1,0 +1,125 @@
+"""``narratives evaluate`` as two functions: :func:`evaluate` measures, :func:`format_result` renders the tables.
+
+What is measured (each part documented in docs/methods.md): codebook detection per narrative on the labelled
+paragraphs (tune / test / sample parts), optionally the tune-part grid search, the stance of the labelled pairs,
+calibration, discovery agreement with tags (``discovery_db``), document-level labels against a database
+(``documents``), SemEval cross-validation and cross-lingual transfer (``semeval``, ``semeval_train``); and, on its
+own, the stance model on FNC-1-format pairs (:func:`evaluate_stance_pairs`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationRequest:
+    model: str = ""
+    precision: str = "auto"
+    codebook: str | os.PathLike | None = None
+    labelled: str | os.PathLike | None = None  # default: the bundled labelled paragraphs
+    tune: bool = False
+    discovery_db: str = ""
+    documents: str = ""
+    db: str = ""
+    semeval: str = ""
+    semeval_train: str = ""
+    folds: int = 5
+
+
+def evaluate(request: EvaluationRequest) -> dict:
+    from narrative_tracker.embeddings.embed import make_embedder
+    from narrative_tracker.evaluation.evaluate import (
+        DEFAULT_LABELLED,
+        calibration_table,
+        evaluate_paragraphs,
+        evaluate_stance,
+        tune_detection,
+    )
+    from narrative_tracker.narratives.codebook import load_codebook
+
+    embedder = make_embedder(request.model, precision=request.precision)
+    codebook = load_codebook(request.codebook, model=embedder.name)
+    labelled = request.labelled or DEFAULT_LABELLED
+    result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name, "narratives": codebook.ids,
+              "parts": evaluate_paragraphs(codebook, embedder, labelled)}
+    if request.tune:
+        result["tuned"] = tune_detection(codebook, embedder, labelled)
+    if request.discovery_db:
+        from narrative_tracker.db import connection
+        from narrative_tracker.evaluation.evaluate import discovery_agreement_db
+
+        with connection(request.discovery_db, read_only=True) as con:
+            result["discovery"] = discovery_agreement_db(con)
+    if request.documents:
+        from narrative_tracker.db import connection
+        from narrative_tracker.evaluation.evaluate import evaluate_documents
+
+        with connection(request.db, read_only=True) as con:
+            result["documents"] = evaluate_documents(con, request.documents)
+    if request.semeval:
+        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval, transfer
+
+        result["semeval_cv"] = cross_validate(load_semeval(request.semeval), embedder, folds=request.folds)
+        if request.semeval_train:
+            result["semeval_transfer"] = transfer(load_semeval(request.semeval_train), load_semeval(request.semeval), embedder)
+    result["stance"] = evaluate_stance(labelled)
+    result["calibration"] = calibration_table(codebook, embedder, labelled)
+    return result
+
+
+def format_result(result: dict, request: EvaluationRequest) -> str:
+    out = [f"codebook {result['codebook']}\nlabelled {result['labelled']}\nmodel    {result['model']}\n"]
+    for part, table in result["parts"].items():
+        out.append(f"{part} ({table['paragraphs']} paragraphs): macro-F1 {table['macro_f1']:.3f}")
+        out.append(f"  {'narrative':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
+        for name in result["narratives"] + ["micro"]:
+            row = table[name]
+            out.append(f"  {name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+        out.append("")
+    if "tuned" in result:
+        out.append("grid search on the tune part chose: " + json.dumps(result["tuned"]))
+    stance = result["stance"]["test"]
+    out.append(f"stance on the test part ({stance['pairs']} paragraph-narrative pairs): accuracy {stance['accuracy']:.3f}")
+    for name in ("asserts", "reports", "refutes"):
+        row = stance[name]
+        out.append(f"  {name:<22}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+    if result["calibration"]:
+        cal = result["calibration"]
+        out.append(f"\ncalibrated confidence on the test part (Brier {cal['brier']:.4f}): "
+                   + ", ".join(f"{b['bin']}: {b['mean_confidence']:.2f} vs {b['observed_rate']:.2f} (n={b['pairs']})" for b in cal["bins"]))
+    if "discovery" in result:
+        out.append(f"\ndiscovery vs tags in {request.discovery_db}: " + json.dumps(result["discovery"]))
+    if "documents" in result:
+        docs = result["documents"]
+        out.append(f"\ndocuments ({docs['documents']}, {docs['documents_in_database']} in the database): "
+                   f"samples-F1 {docs['samples_f1']:.3f}, macro-F1 {docs['macro_f1']:.3f}")
+    if "semeval_cv" in result:
+        out.append(f"\nSemEval {request.folds}-fold cross-validation ({result['semeval_cv']['documents']} documents), samples-F1:")
+        for method in ("zero_shot", "prototype", "logistic"):
+            row = result["semeval_cv"][method]
+            out.append(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+        if "semeval_transfer" in result:
+            t = result["semeval_transfer"]
+            out.append(f"trained on {request.semeval_train} ({t['train_documents']} documents), scored on {request.semeval} "
+                       f"({t['test_documents']}):")
+            for method in ("prototype", "logistic"):
+                out.append(f"  {method:<12} coarse {t[method]['coarse_samples_f1']:.3f}   fine {t[method]['fine_samples_f1']:.3f}")
+    return "\n".join(out)
+
+
+def evaluate_stance_pairs(folder: str, folds: int = 5, quiet: bool = False) -> dict:
+    from narrative_tracker.evaluation.stance_eval import evaluate_stance_pairs as run
+
+    return run(folder, folds=folds, quiet=quiet)
+
+
+def format_stance_pairs(pairs: dict, folder: str) -> str:
+    out = [f"stance on {folder} ({pairs['pairs']} pairs, {pairs['mode']}): macro-F1 {pairs['macro_f1']:.3f}, "
+           f"FNC-1 score {pairs['fnc_score']:.3f}, accuracy {pairs['accuracy']:.3f}",
+           f"  {'class':<12}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    for name, row in pairs["per_class"].items():
+        out.append(f"  {name:<12}{row['precision']:>10.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}{row['support']:>9}")
+    return "\n".join(out)

@@ -1,0 +1,46 @@
+"""Run state: what the last complete run of a database was built from, so an unchanged night does nothing.
+
+A run is complete when every daily asset of every day it covered materialised. Its fingerprint is the articles
+present (count, latest ingest time), the codebook (``Codebook.fingerprint``) and the embedding model: when all
+three equal the stored one, ``narratives run`` skips the daily stages (``--force`` redoes them anyway).
+The fingerprint lives in ``pipeline_meta['last_complete_run']``, inside the database it describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import duckdb
+
+from narrative_tracker import db
+from narrative_tracker.models import stable_hash
+
+KEY = "last_complete_run"
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection, codebook: str | os.PathLike | None, model: str) -> str:
+    """The fingerprint of a run over what ``con`` holds now with this codebook and model."""
+    from narrative_tracker.narratives.codebook import load_codebook
+
+    count, latest = con.execute(db.query("run_state_inputs")).fetchone()
+    return stable_hash(str(count), str(latest), load_codebook(codebook, model=model or None).fingerprint, model or "default")
+
+
+def last_complete(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The fingerprint of the last complete run, or ``None``."""
+    row = con.execute(db.query("get_meta"), {"key": KEY}).fetchone()
+    return row[0] if row else None
+
+
+def mark_complete(con: duckdb.DuckDBPyConnection, state: str) -> None:
+    db.set_meta(con, KEY, state)
+
+
+def days_held(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date | None]:
+    """First and last publication day in ``articles`` (``None, None`` when empty)."""
+    return tuple(con.execute(db.query("days_held")).fetchone())
+
+
+def articles_per_day(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[dt.date, int]:
+    return dict(con.execute(db.query("articles_per_day"), {"start": start, "end": end}).fetchall())
