@@ -148,3 +148,23 @@ def test_run_without_input_reprocesses_the_database_and_never_ingests_the_sample
         assert con.execute("SELECT count(*) FROM articles WHERE source_path LIKE '%data/sample%'").fetchone()[0] == 0
         assert con.execute("SELECT max(ingested_at) FROM source_files").fetchone() == last  # nothing was read
         assert con.execute("SELECT count(*) FROM paragraphs p ANTI JOIN paragraph_embeddings e USING (text_hash)").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("command", [["summary"], ["alerts"], ["narrative", "list"], ["narrative", "reject", "d_0000000000"],
+                                     ["report"], ["search", "anything", "--mode", "keyword"], ["sql", "SELECT 1"], ["review"]])
+def test_every_reading_command_on_a_missing_database_says_so_in_one_line(tmp_path, capsys, command):
+    missing = tmp_path / "nowhere.duckdb"
+    assert main([*command, "--db", str(missing)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"narratives: no database at {missing}; run `narratives run` first"]
+    assert not missing.exists()
+
+
+def test_a_file_that_is_not_a_narratives_database_is_one_line_too(tmp_path, capsys):
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    duckdb.connect(str(other)).close()
+    assert main(["alerts", "--db", str(other)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"narratives: {other}: ") and "alerts" in err[0]
