@@ -98,16 +98,20 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
                    f"samples-F1 {docs['samples_f1']:.3f}, macro-F1 {docs['macro_f1']:.3f}")
     if "semeval_cv" in result:
         out.append(f"\nSemEval {request.folds}-fold cross-validation ({result['semeval_cv']['documents']} documents), samples-F1:")
-        for method in ("zero_shot", "prototype", "logistic"):
-            row = result["semeval_cv"][method]
-            out.append(f"  {method:<12} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+        for method, row in _methods(result["semeval_cv"]):
+            out.append(f"  {method:<40} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
         if "semeval_transfer" in result:
             t = result["semeval_transfer"]
             out.append(f"trained on {request.semeval_train} ({t['train_documents']} documents), scored on {request.semeval} "
                        f"({t['test_documents']}):")
-            for method in ("prototype", "logistic"):
-                out.append(f"  {method:<12} coarse {t[method]['coarse_samples_f1']:.3f}   fine {t[method]['fine_samples_f1']:.3f}")
+            for method, row in _methods(t):
+                out.append(f"  {method:<40} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
     return "\n".join(out)
+
+
+def _methods(table: dict) -> list[tuple[str, dict]]:
+    """The scored methods of a SemEval result (every entry with a coarse samples-F1), in its order."""
+    return [(name, row) for name, row in table.items() if isinstance(row, dict) and "coarse_samples_f1" in row]
 
 
 def evaluate_stance_pairs(folder: str, folds: int = 5, quiet: bool = False) -> dict:
