@@ -89,7 +89,7 @@ def parser() -> argparse.ArgumentParser:
                                "scores the codebook assignments in --db aggregated per input file")
     evaluate.add_argument("--semeval", default="", metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
-                               "(coarse and fine samples-F1 for zero-shot, prototype and logistic-head methods)")
+                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads)")
     evaluate.add_argument("--semeval-train", default="", metavar="DIR",
                           help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
                                "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")
