@@ -3,6 +3,7 @@
 Stages, in order: ``ingest`` (articles, quarantine) -> ``paragraphs`` -> ``embeddings`` -> ``narratives``
 (codebook, codebook_assignments, discovered_narratives) -> ``trends`` (narrative_trends, alerts) -> ``search``
 (search_index) -> ``publish`` (published_database). ``resources`` holds the database, model, codebook and
-input resources; ``partitions`` the daily partitions and the one-writer pool. ``pipelines.definitions`` loads
+input resources; ``partitions`` the daily partitions, the pools and ``@daily_asset`` (daily assets
+whose pool ``pipelines.definitions.build_definitions(settings)`` picks). ``pipelines.definitions`` loads
 every asset and check of this package (``dg.load_assets_from_package_module``).
 """

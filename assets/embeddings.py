@@ -3,16 +3,13 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
+from assets.partitions import daily_asset, window_days
 from assets.resources import EmbeddingModel, NarrativeDB
 from narrative_tracker.embeddings.embed import embed_partitions
 
 
-@dg.asset(
+@daily_asset(
     deps=["paragraphs"],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=partition_pool(),
     group_name="embeddings",
     description="L2-normalised paragraph vectors keyed by (text_hash, model). DDL: sql/schema/40_paragraph_embeddings.sql",
 )
@@ -37,7 +34,7 @@ def paragraph_embeddings(context: dg.AssetExecutionContext, db: NarrativeDB, emb
 
 
 @dg.asset_check(
-    asset=paragraph_embeddings,
+    asset="paragraph_embeddings",
     blocking=True,
     description="Every paragraph of the materialised days has a unit-length embedding for the configured model.",
 )

@@ -7,17 +7,13 @@ from assets.partitions import DUCKDB_POOL
 from assets.resources import NarrativeDB
 from narrative_tracker import warehouse
 from narrative_tracker.maintenance import maintain
-from narrative_tracker.settings import load_settings
-
-
-def _default_retention() -> int:
-    return load_settings().lake_retention_days
 
 
 class MaintenanceConfig(dg.Config):
-    retention_days: int = Field(default_factory=_default_retention,
-                                description="Keep snapshots (time travel) this many days; older ones expire and their "
-                                            "unreferenced files are deleted (NARRATIVES_LAKE_RETENTION_DAYS, default 7).")
+    retention_days: int | None = Field(default=None,
+                                       description="Keep snapshots (time travel) this many days; older ones expire and "
+                                                   "their unreferenced files are deleted. Unset: the db resource's "
+                                                   "lake_retention_days (NARRATIVES_LAKE_RETENTION_DAYS, default 7).")
 
 
 @dg.asset(
@@ -29,6 +25,7 @@ class MaintenanceConfig(dg.Config):
 def lake_maintenance(context: dg.AssetExecutionContext, config: MaintenanceConfig, db: NarrativeDB) -> dg.MaterializeResult:
     if not warehouse.is_lake_url(db.path):
         return dg.MaterializeResult(metadata={"skipped": "a DuckDB file needs no lake maintenance"})
+    retention = db.lake_retention_days if config.retention_days is None else config.retention_days
     with db.connect() as con:
-        report = maintain(con, config.retention_days)
-    return dg.MaterializeResult(metadata={"retention_days": config.retention_days, **report.as_metadata()})
+        report = maintain(con, retention)
+    return dg.MaterializeResult(metadata={"retention_days": retention, **report.as_metadata()})

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
+from assets.partitions import DUCKDB_POOL, daily_asset, window_days
 from assets.resources import CodebookFile, EmbeddingModel, NarrativeDB
 from narrative_tracker.narratives.assign import apply_codebook, assign_codebook
 from narrative_tracker.narratives.discovery_store import discover_narratives
@@ -38,11 +38,8 @@ def codebook(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model
     )
 
 
-@dg.asset(
+@daily_asset(
     deps=["paragraph_embeddings", "codebook"],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=partition_pool(),
     group_name="narratives",
     description="Codebook narratives detected in each paragraph (paragraph_narratives, method = 'codebook').",
 )

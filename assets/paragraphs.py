@@ -3,17 +3,14 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_partitions, partition_pool, single_run, window_days
+from assets.partitions import daily_asset, window_days
 from assets.resources import NarrativeDB
 from narrative_tracker.paragraphs.split import build_paragraphs
 from narrative_tracker.surfaces.preview import markdown
 
 
-@dg.asset(
+@daily_asset(
     deps=["articles"],
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
-    pool=partition_pool(),
     group_name="paragraphs",
     description="Cleaned paragraphs (boilerplate, captions, footnotes dropped). DDL: sql/schema/30_paragraphs.sql",
 )
@@ -41,7 +38,7 @@ def paragraphs(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.Materia
     )
 
 
-@dg.asset_check(asset=paragraphs, blocking=True, description="No paragraph_id appears twice (re-materialising never duplicates).")
+@dg.asset_check(asset="paragraphs", blocking=True, description="No paragraph_id appears twice (re-materialising never duplicates).")
 def paragraph_ids_unique(db: NarrativeDB) -> dg.AssetCheckResult:
     with db.connect() as con:
         dupes = con.execute(

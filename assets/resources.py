@@ -27,6 +27,9 @@ class NarrativeDB(dg.ConfigurableResource):
     path: str = Field(default=DEFAULT_DB,
                       description="DuckDB file (created with its tables on first use), or a DuckLake setting: "
                                   "'ducklake:<catalog>.ducklake' or 'ducklake:postgres:dbname=... host=...'.")
+    lake_retention_days: int = Field(default=Settings.lake_retention_days,
+                                     description="DuckLake: the maintenance keeps snapshots (time travel) this many days "
+                                                 "(NARRATIVES_LAKE_RETENTION_DAYS).")
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -77,7 +80,7 @@ class IngestInputs(dg.ConfigurableResource):
 def default_resources(settings: Settings) -> dict:
     """The resources as ``settings`` configures them."""
     return {
-        "db": NarrativeDB(path=str(settings.db)),
+        "db": NarrativeDB(path=str(settings.db), lake_retention_days=settings.lake_retention_days),
         "embedding_model": EmbeddingModel(model_path=settings.model, precision=settings.precision, device=settings.device,
                                           progress=settings.progress),
         "codebook_file": CodebookFile(path=str(settings.codebook)),

@@ -11,16 +11,21 @@ pyproject.toml), which an installed wheel does not carry; ``load_assets_from_pac
 asset-check twin) load every module of the same ``assets/`` package by import, so the installed package and the
 checkout behave alike, and a new stage module is picked up without editing this file.
 (``load_definitions_from_package_module`` would also do it but is a preview API in dagster 1.13.)
+The daily assets (``@daily_asset`` in ``assets/``) are the exception: a Dagster pool is fixed when an asset is
+defined, and theirs follows the warehouse of the given settings, so ``daily_assets(settings)`` defines them here.
+Nothing in ``assets/`` reads the settings itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import pkgutil
 
 import dagster as dg
 
 import assets
-from assets.partitions import daily_partitions
+from assets.partitions import DailyAsset, daily_partitions, daily_pool
 from assets.resources import default_resources
 from narrative_tracker import warehouse
 from narrative_tracker.settings import Settings, load_settings
@@ -38,8 +43,8 @@ def daily_executor(settings: Settings) -> dg.ExecutorDefinition:
     on DuckLake with a PostgreSQL catalog Dagster's multiprocess executor, ``NARRATIVES_MAX_CONCURRENT`` steps at
     a time (default 2). Parallel *days* come from several runs over ranges of days at once (a backfill with
     ``BackfillPolicy.multi_run``, or ``narratives run --workers N``); discovery, lineage, alerts and publishing
-    cover every day and stay one step each, serialised in the ``narratives_serial`` pool (limit 1)."""
-    if warehouse.from_setting(settings.db).parallel:
+    cover every day and stay one step each, serialised in the ``duckdb_writer`` pool (limit 1)."""
+    if warehouse.parse(settings.db, settings.lake_data_path).parallel:
         return dg.multiprocess_executor.configured({"max_concurrent": settings.max_concurrent})
     return dg.in_process_executor
 
@@ -138,10 +143,22 @@ def after_ingest(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEn
     )
 
 
+def daily_assets(settings: Settings) -> list[dg.AssetsDefinition]:
+    """The daily assets of every ``assets/`` module (``@daily_asset``), defined now in the pool ``settings``'
+    warehouse calls for: ``lake_partitions`` on DuckLake with a PostgreSQL catalog, ``duckdb_writer`` elsewhere."""
+    found: dict[int, DailyAsset] = {}
+    for module in pkgutil.iter_modules(assets.__path__):
+        for value in vars(importlib.import_module(f"{assets.__name__}.{module.name}")).values():
+            if isinstance(value, DailyAsset):
+                found[id(value)] = value
+    pool = daily_pool(settings)
+    return [daily.build(pool) for daily in found.values()]
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
-    """The code location with resources configured by ``settings``."""
+    """The code location configured by ``settings``: its resources, the executor of its jobs, the pool of its daily assets."""
     return dg.Definitions(
-        assets=dg.load_assets_from_package_module(assets),
+        assets=[*dg.load_assets_from_package_module(assets), *daily_assets(settings)],
         asset_checks=dg.load_asset_checks_from_package_module(assets),
         jobs=jobs(settings),
         schedules=[nightly, lake_maintenance_weekly],

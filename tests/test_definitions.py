@@ -102,3 +102,39 @@ def test_narratives_run_prints_one_line_per_step_with_k_of_n(capsys):
     lines = [line.strip() for line in capsys.readouterr().err.splitlines() if line.strip().startswith("[")]
     assert [line.split("] ", 1)[1].split(" in ")[0] for line in lines] == ["first …", "first done", "second …", "second done"]
     assert lines[1].endswith("(1 of 2)") and lines[3].endswith("(2 of 2)")
+
+
+def test_the_daily_assets_pool_follows_the_settings_given_not_the_environment(tmp_path, monkeypatch):
+    """The pool is chosen by build_definitions(settings): one DuckDB writer on a file, lake_partitions on a
+    PostgreSQL DuckLake (nothing connects: defining the location opens no database)."""
+    from narrative_tracker.settings import Settings
+    from pipelines.definitions import build_definitions
+
+    monkeypatch.setenv("NARRATIVES_DB", "ducklake:postgres:dbname=from_env host=nowhere")  # must not matter
+    daily = ("paragraphs", "paragraph_embeddings", "codebook_assignments")
+    pools = {}
+    for name, db in (("file", str(tmp_path / "n.duckdb")), ("lake", "ducklake:postgres:dbname=lake host=localhost")):
+        graph = build_definitions(Settings(db=db, lake_retention_days=3)).get_repository_def().asset_graph
+        pools[name] = {key: graph.get(dg.AssetKey(key)).pools for key in (*daily, "discovered_narratives")}
+        assert all(isinstance(graph.get(dg.AssetKey(k)).partitions_def, dg.DailyPartitionsDefinition) for k in daily)
+    assert pools["file"] == {key: {"duckdb_writer"} for key in (*daily, "discovered_narratives")}
+    assert pools["lake"] == {**{key: {"lake_partitions"} for key in daily}, "discovered_narratives": {"duckdb_writer"}}
+    assert not (tmp_path / "n.duckdb").exists()
+
+
+def test_lake_maintenance_keeps_the_retention_of_the_settings_given(tmp_path, monkeypatch):
+    """The weekly maintenance takes NARRATIVES_LAKE_RETENTION_DAYS from the Settings build_definitions got (the db
+    resource), not from the environment at import; a run's config can still override it."""
+    from narrative_tracker import db
+    from narrative_tracker.settings import Settings
+    from pipelines.definitions import build_definitions
+
+    monkeypatch.delenv("NARRATIVES_LAKE_DATA_PATH", raising=False)
+    monkeypatch.setenv("NARRATIVES_LAKE_RETENTION_DAYS", "11")  # must not matter
+    url = f"ducklake:{tmp_path / 'n.ducklake'}"
+    db.setup(url, dim=4)
+    job = build_definitions(Settings(db=url, lake_retention_days=3)).resolve_job_def("lake_maintenance_job")
+    for run_config, expected in (({}, 3), ({"ops": {"lake_maintenance": {"config": {"retention_days": 0}}}}, 0)):
+        result = job.execute_in_process(run_config=run_config)
+        [materialization] = result.asset_materializations_for_node("lake_maintenance")
+        assert materialization.metadata["retention_days"].value == expected
