@@ -46,7 +46,7 @@ demo-lake: install postgres
 	$(BIN)/python scripts/demo_lake.py
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 FNC ?= ../shared/benchmarks/fnc1-stance
 

@@ -1,7 +1,8 @@
 """Detection quality in one command: writes benchmarks/results/detection.json.
 
-* ``stance_fnc1``: the stance model on ../shared/benchmarks/fnc1-stance, 5-fold cross-validation grouped by
-  claim (no claim in both train and test), same features, head and training recipe as the shipped model;
+* ``stance_fnc1``: the stance model on FNC-1 (``--fnc``, default ../shared/benchmarks/fnc1-stance), 5-fold
+  cross-validation grouped by claim (no claim in both train and test), same features, head and training recipe as
+  the shipped model;
 * ``stance_labelled``: the shipped stance model vs the old cue lexicon on the labelled paragraph set, tune and
   test parts (the narrative is given: stance only);
 * ``paragraphs``: codebook detection P/R/F1 per narrative on the labelled set's parts (test_sample = real
@@ -29,7 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # small heads: one BLAS thread is
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-SHARED = HERE.parent.parent / "shared" / "benchmarks"
+from _data import FNC1, SEMEVAL, add_option, require  # noqa: E402
 
 
 def new_narrative(book, embedder) -> dict:
@@ -71,12 +72,16 @@ def new_narrative(book, embedder) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fnc", default=str(SHARED / "fnc1-stance"), help="FNC-1-format folder")
-    parser.add_argument("--semeval", default="", help="SemEval-2025 T10 folder (optional; slow)")
+    add_option(parser, FNC1)  # '' leaves the FNC-1 part out
+    add_option(parser, SEMEVAL, default="")  # optional (slow): '' leaves it out
     parser.add_argument("--out", default=str(HERE / "results" / "detection.json"))
     parser.add_argument("--vector-cache", default="", metavar="NPZ",
                         help="reuse/keep the MiniLM vectors of claims and chunks between runs (a local .npz; same vectors)")
     args = parser.parse_args(argv)
+    if args.fnc:
+        require(FNC1, args.fnc, skip_hint=", or --fnc '' to leave the FNC-1 part out")
+    if args.semeval:
+        require(SEMEVAL, args.semeval)
 
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
@@ -95,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict = {"date": dt.date.today().isoformat(), "command": "python benchmarks/detection.py",
                  "stance_model": model.version}
     started = time.perf_counter()
-    if Path(args.fnc).is_dir():
+    if args.fnc:
         fnc = evaluate_stance_pairs(args.fnc, model=model, quiet=False)
         fnc["targets"] = {"macro_f1>=0.65": fnc["macro_f1"] >= 0.65,
                           "refutes_f1>=0.50": fnc["per_class"]["refutes"]["f1"] >= 0.50}

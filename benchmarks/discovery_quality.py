@@ -13,7 +13,8 @@ Scores against the fact-checkers' tags: NMI against the first keyword tag with o
 purity = share of a narrative's claims that carry its most common tag (any of their tags; outliers excluded);
 ``purity_first_tag`` = the same with the first tag only; outlier share; number of clusters. Writes
 ``benchmarks/results/discovery.json`` with five example clusters (the largest of narrative-tracker) next to the
-BERTopic topic that shares most of their claims. Needs ``pip install -e .[bench]`` and ``../shared``.
+BERTopic topic that shares most of their claims. Needs ``pip install -e .[bench]`` and the EUvsDisinfo posts.csv
+(``--corpus``, default ../shared).
 
     nice python benchmarks/discovery_quality.py [--vectors-cache /tmp/euvs.npy]
 """
@@ -33,12 +34,14 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-CORPUS = REPO.parent / "shared" / "corpus" / "euvsdisinfo-2015-2021" / "posts.csv"
+
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
+
 RESULTS = REPO / "benchmarks" / "results" / "discovery.json"
 TEST_FROM = "2019-01-01"
 
 
-def load_claims(path: Path = CORPUS):
+def load_claims(path: Path):
     import polars as pl
 
     frame = pl.read_csv(path).with_columns(tags=pl.col("keywords").fill_null("").str.split("+"))
@@ -70,18 +73,19 @@ def _overlap_topic(members, topics) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=str(CORPUS))
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--vectors-cache", default="", help=".npy file for the claim vectors (written once, reused)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--skip-previous", action="store_true", help="do not run the previous defaults (ablation)")
     args = parser.parse_args(argv)
+    corpus = require(EUVSDISINFO, args.corpus)
 
     import numpy as np
 
     from narrative_tracker.narratives.discover import HdbscanClusterer, auto_min_cluster_size, discover
     from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
-    frame = load_claims(Path(args.corpus))
+    frame = load_claims(corpus)
     embedder = SentenceTransformerEmbedder()
     texts_all = frame["title"].fill_null("").to_list()
     t0 = time.perf_counter()

@@ -8,7 +8,7 @@ Grid: vectors (MiniLM as is; an LDA projection to 128 dimensions learned on the 
 trained with a supervised contrastive loss on the 2015-2016 claims grouped by shared tag) x UMAP neighbours
 (8, 15) x HDBSCAN min_cluster_size (3, 4, 6) x selection (eom, leaf) x merging of clusters whose centroids are
 within cosine 0.9 x outlier reassignment floor (none, 0.5, 0.6, 0.7). Prints one JSON line per setting and the
-winner. Takes ~15 min on 2 busy cores; needs ../shared.
+winner. Takes ~15 min on 2 busy cores; needs the EUvsDisinfo posts.csv (``--corpus``, default ../shared).
 
     nice python benchmarks/discovery_tuning.py [--vectors-cache /tmp/euvs.npy] [--quick]
 """
@@ -25,6 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
 
 
 def lda_projection(vectors, tag_sets, k=128, min_class=5):
@@ -79,9 +81,11 @@ def supcon_projection(vectors, tag_sets, epochs=10, tau=0.1, seed=0):
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--vectors-cache", default="")
     parser.add_argument("--quick", action="store_true", help="MiniLM vectors as is, UMAP 15 neighbours only")
     args = parser.parse_args(argv)
+    corpus = require(EUVSDISINFO, args.corpus)
 
     import numpy as np
 
@@ -89,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     from narrative_tracker.narratives.discover import HdbscanClusterer, UmapReducer, merge_same_claims, reassign_outliers
     from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
 
-    frame = load_claims()
+    frame = load_claims(corpus)
     texts = frame["title"].fill_null("").to_list()
     if args.vectors_cache and Path(args.vectors_cache).exists():
         vectors = np.load(args.vectors_cache, allow_pickle=False)

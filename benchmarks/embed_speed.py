@@ -1,8 +1,8 @@
 """Embedding throughput: the project's path vs plain ``SentenceTransformer.encode``, same paragraphs, same run.
 
-Paragraphs: the 200 English news articles of the SemEval 2025 task 10 benchmark (../shared), split and
-cleaned by the project's own paragraph splitter — real news paragraphs, not short claims. The baseline is
-``SentenceTransformer(path).encode(texts)`` with default settings (fp32, batch 32). Timings alternate
+Paragraphs: the 200 English news articles of the SemEval 2025 task 10 benchmark (``--semeval``, default
+../shared), split and cleaned by the project's own paragraph splitter — real news paragraphs, not short claims.
+The baseline is ``SentenceTransformer(path).encode(texts)`` with default settings (fp32, batch 32). Timings alternate
 baseline / fast for ``--repeats`` rounds and report the median of each. Quality: the mean and minimum
 cosine between the fast and the fp32 vectors, and the codebook macro-F1 on the labelled set with each.
 
@@ -23,14 +23,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-SEMEVAL = REPO.parent / "shared" / "benchmarks" / "semeval2025-task10-en" / "documents"
+
+from _data import SEMEVAL, add_option, require  # noqa: E402
 
 
-def news_paragraphs(limit: int) -> list[str]:
+def news_paragraphs(semeval: Path, limit: int) -> list[str]:
     from narrative_tracker.paragraphs.clean import paragraphs_of
 
     texts: list[str] = []
-    for path in sorted(SEMEVAL.glob("*.txt")):
+    for path in sorted((semeval / "documents").glob("*.txt")):
         body = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[-1]  # first line: the headline
         texts += [p.text for p in paragraphs_of(body)[0]]
     seen: dict[str, None] = dict.fromkeys(texts)  # the pipeline embeds each distinct text once
@@ -39,9 +40,11 @@ def news_paragraphs(limit: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_option(parser, SEMEVAL)
     parser.add_argument("--paragraphs", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
+    semeval = require(SEMEVAL, args.semeval)
 
     import numpy as np
     import torch
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict:
     from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder, default_model_path
     from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, LabelledScorer, evaluate_paragraphs, load_labelled
 
-    texts = news_paragraphs(args.paragraphs)
+    texts = news_paragraphs(semeval, args.paragraphs)
     tokens = [len(t) for t in SentenceTransformer(default_model_path(), device="cpu").tokenizer(texts, truncation=True, max_length=256)["input_ids"]]
     plain = SentenceTransformer(default_model_path(), device="cpu")  # the baseline, default settings
     fast = SentenceTransformerEmbedder()  # the project's default path

@@ -4,7 +4,7 @@ Each run is a fresh process (as the nightly schedule or a shell would start it);
 resident memory (the child's ``ru_maxrss``) are recorded. The second run is what a night with nothing new
 costs; ``second_vs_first`` is its share of the first.
 
-    python benchmarks/end_to_end.py
+    python benchmarks/end_to_end.py [--corpus posts.csv] [--rows N]
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "euvsdisinfo-2015-2021" / "posts.csv"
+
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
 
 # One run in its own process; prints its wall seconds and the peak RSS of the command (MiB).
 _MEASURE = """
@@ -42,10 +43,11 @@ def measured_run(args: list[str]) -> dict:
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=str(CORPUS))
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--text-column", default="title")
     parser.add_argument("--rows", type=int, default=0, help="only the first N rows (0: all)")
     args = parser.parse_args(argv)
+    require(EUVSDISINFO, args.corpus)
     narratives = str(Path(sys.executable).with_name("narratives"))
     with open(args.corpus, encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))

@@ -8,7 +8,7 @@ the Dagster instance (a temporary DAGSTER_HOME per configuration), the load aver
 reader polling the warehouse every 0.2 s during the run (it must never error; on a lake it attaches read-only,
 on a file it opens the published copy once there is one).
 
-    nice -n 10 python benchmarks/lake_scaling.py [--rows N] [--out benchmarks/results/lake_scaling.json]
+    nice -n 10 python benchmarks/lake_scaling.py [--corpus posts.csv] [--rows N] [--out benchmarks/results/lake_scaling.json]
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-CORPUS = REPO.parent / "shared" / "corpus" / "euvsdisinfo-2015-2021" / "posts.csv"
+
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
+
 DAILY = ("articles", "paragraphs", "paragraph_embeddings", "codebook_assignments")
 TABLES = ("articles", "paragraphs", "paragraph_embeddings", "narratives", "paragraph_narratives", "narrative_daily_counts", "alerts")
 
@@ -126,11 +128,12 @@ def run_config(name: str, url: str, workers: int, corpus: Path, tmp: Path, env: 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=str(CORPUS))
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--rows", type=int, default=0, help="only the first N rows (0: all)")
     parser.add_argument("--configs", default="file-1,lake-1,lake-2")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "lake_scaling.json"))
     args = parser.parse_args(argv)
+    require(EUVSDISINFO, args.corpus)
     from narrative_tracker import pg_cluster
 
     with open(args.corpus, encoding="utf-8", newline="") as handle:

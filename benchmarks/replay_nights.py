@@ -26,17 +26,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
 from corpus_days import DailyCorpus  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared/corpus/euvsdisinfo-2015-2021/posts.csv"))
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--text-column", default="title")
     parser.add_argument("--from", dest="start", default="2020-07-01")
     parser.add_argument("--to", dest="end", default="2020-09-30")
     parser.add_argument("--out", default=str(REPO / "benchmarks/results/replay.json"))
     args = parser.parse_args()
+    require(EUVSDISINFO, args.corpus)
 
     import dagster as dg
 

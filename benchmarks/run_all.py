@@ -5,6 +5,7 @@ Targets are reported next to the figures (``met`` true/false) and never asserted
 
     python benchmarks/run_all.py            # everything (about 8 minutes on 2 cores)
     python benchmarks/run_all.py --quick    # smaller sizes, for a smoke run (about 3 minutes)
+    python benchmarks/run_all.py --semeval DIR --corpus posts.csv   # datasets elsewhere than ../shared
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import daily_view  # noqa: E402
 import discovery_scale  # noqa: E402
 import embed_speed  # noqa: E402
 import end_to_end  # noqa: E402
+from _data import EUVSDISINFO, SEMEVAL, add_option, require  # noqa: E402
 
 
 def machine() -> dict:
@@ -88,13 +90,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller sizes: a smoke run, not the figures to publish")
     parser.add_argument("--out", default=str(HERE / "results.json"))
+    add_option(parser, SEMEVAL)
+    add_option(parser, EUVSDISINFO)
     args = parser.parse_args()
+    semeval, corpus = require(SEMEVAL, args.semeval), require(EUVSDISINFO, args.corpus)  # both before anything runs
     began = time.perf_counter()
     results: dict = {"date": dt.date.today().isoformat(), "quick": args.quick, "machine": machine()}
     print("== embedding", flush=True)
-    results["embedding"] = embed_speed.main(["--paragraphs", "500" if args.quick else "2000"])
+    results["embedding"] = embed_speed.main(["--paragraphs", "500" if args.quick else "2000", "--semeval", str(semeval)])
     print("== end to end", flush=True)
-    results["end_to_end"] = end_to_end.main(["--rows", "1000"] if args.quick else [])
+    results["end_to_end"] = end_to_end.main(["--corpus", str(corpus), *(["--rows", "1000"] if args.quick else [])])
     print("== discovery", flush=True)
     sizes = ["10000", "100000"] if args.quick else ["10000", "100000", "1000000"]
     results["discovery"] = discovery_scale.main(["--sizes", *sizes])

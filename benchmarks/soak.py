@@ -38,18 +38,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
 from corpus_days import DailyCorpus  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", default=str(REPO.parent / "shared/corpus/euvsdisinfo-2015-2021/posts.csv"))
+    add_option(parser, EUVSDISINFO)
     parser.add_argument("--start", default="2020-09-01")
     parser.add_argument("--nights", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=None, help="default: benchmarks/results/soak.json (soak_sensor.json with --via sensor)")
     parser.add_argument("--via", choices=("cli", "sensor"), default="cli", help="deliver nights by `narratives run` or the inbox sensor")
     args = parser.parse_args()
+    require(EUVSDISINFO, args.corpus)
     args.out = args.out or str(REPO / "benchmarks/results" / ("soak_sensor.json" if args.via == "sensor" else "soak.json"))
 
     import duckdb

@@ -46,3 +46,23 @@ def test_discovery_quality_scores_tags_the_way_the_issue_defines_them():
     assert got["outlier_share"] == round(1 / 6, 3) and got["clusters"] == 2
     assert 0 < got["nmi"] < 1
     assert discovery_quality._overlap_topic([0, 1, 2, 3], [5, 5, -1, 7]) == (5, 0.5)
+
+
+def test_a_benchmark_without_its_dataset_says_which_option_and_stops_with_status_2(tmp_path):
+    """A clone without ../shared: each benchmark names the option, the dataset and the path it tried, in one line,
+    before loading any model (exit status 2, nothing written)."""
+    import subprocess
+
+    out = tmp_path / "out.json"
+    cases = [("embed_speed.py", "--semeval", "SemEval-2025 Task 10", []),
+             ("end_to_end.py", "--corpus", "EUvsDisinfo 2015-2021 posts.csv", []),
+             ("detection.py", "--fnc", "FNC-1", ["--out", str(out)])]
+    for script, option, dataset, extra in cases:
+        missing = tmp_path / f"no{option}"
+        done = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), option, str(missing), *extra],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, (script, done.stderr)
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith(f"{script}: {option}: {missing} does not exist") and dataset in line, line
+        assert f"give its path with {option} PATH" in line and done.stdout == ""
+    assert not out.exists()
