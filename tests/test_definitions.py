@@ -125,14 +125,14 @@ def test_the_daily_assets_pool_follows_the_settings_given_not_the_environment(tm
 def test_lake_maintenance_keeps_the_retention_of_the_settings_given(tmp_path, monkeypatch):
     """The weekly maintenance takes NARRATIVES_LAKE_RETENTION_DAYS from the Settings build_definitions got (the db
     resource), not from the environment at import; a run's config can still override it."""
-    from narrative_tracker import db
+    from assets.resources import NarrativeDB
     from narrative_tracker.settings import Settings
     from pipelines.definitions import build_definitions
 
     monkeypatch.delenv("NARRATIVES_LAKE_DATA_PATH", raising=False)
     monkeypatch.setenv("NARRATIVES_LAKE_RETENTION_DAYS", "11")  # must not matter
     url = f"ducklake:{tmp_path / 'n.ducklake'}"
-    db.setup(url, dim=4)
+    NarrativeDB(path=url).setup()  # the lake's tables, as the ingest step makes them
     job = build_definitions(Settings(db=url, lake_retention_days=3)).resolve_job_def("lake_maintenance_job")
     for run_config, expected in (({}, 3), ({"ops": {"lake_maintenance": {"config": {"retention_days": 0}}}}, 0)):
         result = job.execute_in_process(run_config=run_config)
