@@ -48,7 +48,7 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
     model = embedding_model.get_embedder().name
     book = codebook_file.load(model=model)
     with db.connect() as con:
-        report = assign_codebook(con, book, model, start, end)
+        report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model))
         evidence = con.execute(
             "SELECT pn.narrative_id, round(pn.score, 3) AS score, a.outlet, pn.partition_date AS day, p.text "
             "FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) JOIN articles a USING (article_id) "
@@ -62,6 +62,7 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
             "first_day": str(start),
             "last_day": str(end),
             "paragraphs_scored": report.paragraphs,
+            "detectors": report.detectors,
             "assignments": report.per_narrative,
             "top_evidence": dg.MetadataValue.md(markdown(evidence, max_rows=12, max_chars=160)),
         }

@@ -16,6 +16,7 @@ from pydantic import Field
 from narrative_tracker import db, schema, warehouse
 from narrative_tracker.embeddings.embed import Embedder, make_embedder
 from narrative_tracker.narratives.codebook import Codebook, load_codebook
+from narrative_tracker.narratives.heads import resolve_heads
 from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, Settings
 
 
@@ -63,10 +64,16 @@ class CodebookFile(dg.ConfigurableResource):
     """The codebook YAML the narratives stage detects (read and validated on every use)."""
 
     path: str = Field(default=str(DEFAULT_CODEBOOK), description="Codebook YAML of the narratives tracked by name.")
+    heads: str = Field(default="", description="Trained narrative heads (`narratives train`): a heads-<model>.json file or a "
+                                               "folder; 'none': similarity detector only; empty: the shipped heads for the model, if any.")
 
     def load(self, model: str | None = None) -> Codebook:
         """The codebook with ``model``'s operating points (its ``models:`` section) when it has them."""
         return load_codebook(self.path, model=model)
+
+    def load_heads(self, model: str):
+        """The trained heads detection uses with ``model`` (``heads.resolve_heads``), or None."""
+        return resolve_heads(self.heads, model)
 
 
 class IngestInputs(dg.ConfigurableResource):
@@ -83,6 +90,6 @@ def default_resources(settings: Settings) -> dict:
         "db": NarrativeDB(path=str(settings.db), lake_retention_days=settings.lake_retention_days),
         "embedding_model": EmbeddingModel(model_path=settings.model, precision=settings.precision, device=settings.device,
                                           progress=settings.progress),
-        "codebook_file": CodebookFile(path=str(settings.codebook)),
+        "codebook_file": CodebookFile(path=str(settings.codebook), heads=str(settings.heads)),
         "inputs": IngestInputs(paths=list(settings.inputs), max_file_mb=settings.max_file_mb, progress=settings.progress),
     }

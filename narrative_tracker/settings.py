@@ -17,6 +17,7 @@ NARRATIVES_MODEL         model name or local sentence-transformers folder; empty
 NARRATIVES_DEVICE        torch device of the embedding model (cpu)
 NARRATIVES_PRECISION     embedding precision: auto, bf16 or fp32
 NARRATIVES_CODEBOOK      codebook YAML; empty: the bundled codebook
+NARRATIVES_HEADS         trained narrative heads (file/folder); none: similarity only; empty: the shipped ones, if any
 NARRATIVES_INPUT         files/folders to ingest (``os.pathsep``-separated); empty: a scheduled run fails
 NARRATIVES_INBOX         folder the ``inbox`` sensor watches; empty: the sensor skips
 NARRATIVES_INBOX_SETTLE_SECONDS  seconds an inbox file must stay unchanged before it is ingested (60)
@@ -87,6 +88,10 @@ class Settings:
                              "Embedding precision: `auto` (bf16 where the CPU has AMX / AVX-512 BF16, else fp32), `bf16` or `fp32`.")
     codebook: Path = setting("NARRATIVES_CODEBOOK", DEFAULT_CODEBOOK,
                              "Codebook YAML of the narratives tracked by name; default: the bundled codebook.")
+    heads: str = setting("NARRATIVES_HEADS", "",
+                         "Trained narrative heads (`narratives train`): a `heads-<model>.json` file or a folder holding one for "
+                         "the embedding model; `none`: the codebook similarity detector only; empty: the shipped heads for the "
+                         "model when there are some (`narrative_tracker/narratives/heads_artifact/`), else the similarity detector.")
     inputs: tuple[str, ...] = setting("NARRATIVES_INPUT", (),
                                       "Files and folders the `ingest` asset reads (separated by `os.pathsep`, `:` on Linux); unset: a scheduled run fails, saying so (the bundled sample is read only when named).")
     inbox: Path | None = setting("NARRATIVES_INBOX", None,

@@ -84,6 +84,13 @@ def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
     # scorer alone gives micro P 0.557 / R 0.694 / F1 0.618 on these 80 paragraphs
     assert table["micro"]["f1"] >= 0.58 and table["micro"]["recall"] >= 0.65
     assert kinds["codebook"] == 3 and kinds["discovered"] >= 2
+    # the shipped narrative heads (narratives/heads.py) decide detection when present for the model, and say so
+    from narrative_tracker.narratives.heads import SIMILARITY, resolve_heads
+
+    shipped = resolve_heads("", "all-MiniLM-L6-v2")
+    with duckdb.connect(str(db), read_only=True) as con:
+        used = {r[0] for r in con.execute("SELECT DISTINCT detection_model FROM paragraph_narratives WHERE method = 'codebook'").fetchall()}
+    assert used == ({shipped.key} if shipped else {SIMILARITY})
 
 
 def test_the_same_run_on_ducklake_with_postgres_gives_the_same_tables(sample_run, lake_url, capsys):

@@ -26,7 +26,7 @@ import numpy as np
 
 from narrative_tracker.embeddings.embed import Embedder
 from narrative_tracker.narratives.codebook import Codebook
-from narrative_tracker.narratives.detect import score_paragraphs
+from narrative_tracker.narratives.detect import apply_heads, score_paragraphs
 from narrative_tracker.settings import DEFAULT_LABELLED
 
 # The tune part: odd-numbered held-out paragraphs and two of the five sample articles. Everything else
@@ -125,20 +125,24 @@ class LabelledScorer:
         self.vectors = embedder.encode([r.text for r in rows])
         self.examples = {n.id: embedder.encode(list(n.examples)) for n in codebook.narratives}
 
-    def predict(self, codebook: Codebook, thresholds: dict[str, float] | None = None) -> list[frozenset[str]]:
+    def predict(self, codebook: Codebook, thresholds: dict[str, float] | None = None, heads=None) -> list[frozenset[str]]:
+        """Assigned narratives per row; ``heads``: trained heads decide the narratives they have (as in a run)."""
         scores = score_paragraphs(
             codebook, self.examples, self.vectors, [r.text for r in self.rows],
             [r.group for r in self.rows], [r.position for r in self.rows],
         )
         th = np.array([(thresholds or {}).get(i, codebook.threshold(i)) for i in codebook.ids], np.float32)
-        hits = scores.assigned(th)
+        hits = apply_heads(scores, scores.assigned(th), heads, self.vectors)
         return [frozenset(codebook.ids[j] for j in np.flatnonzero(row)) for row in hits]
 
 
-def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED) -> dict:
-    """P/R/F1 per narrative for each part of the labelled set: ``{'tune': ..., 'test': ..., 'test_sample': ..., 'test_heldout': ..., 'all': ...}``."""
+def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED, heads=None) -> dict:
+    """P/R/F1 per narrative for each part of the labelled set: ``{'tune': ..., 'test': ..., 'test_sample': ..., 'test_heldout': ..., 'all': ...}``.
+
+    ``heads``: trained heads (``narrative_tracker.narratives.heads``) decide the narratives they have a head for,
+    as in a run; their tune-part figures are in-sample (heads train on the tune part), the test parts are not."""
     rows = load_labelled(path)
-    predicted = LabelledScorer(rows, codebook, embedder).predict(codebook)
+    predicted = LabelledScorer(rows, codebook, embedder).predict(codebook, heads=heads)
     parts = {
         "tune": lambda r: r.part == "tune",
         "test": lambda r: r.part == "test",

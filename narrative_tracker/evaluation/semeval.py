@@ -20,6 +20,11 @@ metric (samples-averaged F1 over coarse narratives and over fine subnarratives):
   training part (nested: the outer test fold is never seen). On a set where every document carries a
   narrative (the Russian split) the inner folds pick unweighted classes and the fallback; on the English
   split (half ``Other``) balanced classes and no fallback. The choices are returned per fold.
+* ``heads`` — the pipeline's trained narrative heads (``narrative_tracker.narratives.heads``, what
+  ``narratives train --semeval`` builds): the codebook imported from the training folds (subnarrative
+  statements + their explanations) plus the training documents, one head per narrative with at least
+  ``heads.MIN_LABELLED_POSITIVES`` training documents, ``C`` and per-head thresholds by out-of-fold F1; the
+  document decision uses one probability threshold chosen on out-of-fold predictions of the training folds.
 
 ``transfer`` trains on one split and scores another; its ``logistic_tuned`` variants adapt to the
 *unlabelled* target documents only (top-1 fallback, per-set mean-centring, a taxonomy-domain gate, and the
@@ -341,8 +346,59 @@ def _zero_shot(per_doc: list[np.ndarray], names: list[str], examples: list[np.nd
     return out
 
 
+def _heads_scores(data: SemEvalData, embedder: Embedder, X: np.ndarray, train: Sequence[int], test: Sequence[int],
+                  cache: dict) -> np.ndarray:
+    """Probabilities ``(len(test), coarse labels)`` of heads trained on the ``train`` documents (0 where a label
+    has no head: too few training documents)."""
+    import tempfile
+
+    import yaml
+
+    from narrative_tracker.narratives import heads as H
+    from narrative_tracker.narratives.codebook import load_codebook
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "codebook.yaml"
+        path.write_text(yaml.safe_dump(codebook_from_semeval(data, files={data.documents[i].id for i in train})), encoding="utf-8")
+        book = load_codebook(path)
+    ids = frozenset(book.ids)
+    material = H.codebook_material(book)
+    for i in train:
+        doc = data.documents[i]
+        positives = frozenset(slug(c) for c in doc.coarse if c != OTHER)
+        material.append(H.Example((doc.title, *doc.paragraphs[:40]), positives, ids - positives, "semeval", X[i]))
+    try:
+        heads = H.train_heads(material, embedder, book.ids, vectors=H.example_vectors(material, embedder, cache), progress=None)
+    except ValueError:  # no label with enough training documents
+        return np.zeros((len(test), len(data.narratives)))
+    proba = heads.proba(X[list(test)])
+    out = np.zeros((len(test), len(data.narratives)))
+    for j, name in enumerate(data.narratives):
+        h = heads.index(slug(name))
+        if h is not None:
+            out[:, j] = proba[:, h]
+    return out
+
+
+def _heads_predict(data: SemEvalData, embedder: Embedder, X: np.ndarray, train: np.ndarray, test: np.ndarray, seed: int,
+                   cache: dict) -> list[tuple[frozenset[str], frozenset[str]]]:
+    from sklearn.model_selection import KFold
+
+    labels = list(data.narratives)
+    oof = np.zeros((len(train), len(labels)))
+    for a, b in KFold(n_splits=3, shuffle=True, random_state=seed).split(train):
+        oof[b] = _heads_scores(data, embedder, X, train[a], train[b], cache)
+    t = _best_threshold(oof, [data.documents[i].coarse for i in train], labels)
+    scores = _heads_scores(data, embedder, X, train, test, cache)
+    out = []
+    for row in scores:
+        coarse = frozenset(labels[j] for j in np.flatnonzero(row >= t))
+        out.append((coarse or frozenset({OTHER}), frozenset(f"{c}: Other" for c in coarse) or frozenset({OTHER})))
+    return out
+
+
 def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: int = 42,
-                   methods: Sequence[str] = ("zero_shot", "prototype", "logistic", "logistic_tuned")) -> dict:
+                   methods: Sequence[str] = ("zero_shot", "prototype", "logistic", "logistic_tuned", "heads")) -> dict:
     """k-fold cross-validated coarse / fine samples-F1 of each method (see module docs). For
     ``logistic_tuned`` the choices made inside each training part are listed under ``choices``."""
     from sklearn.model_selection import KFold
@@ -353,6 +409,7 @@ def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: 
     results: dict[str, dict] = {}
     splits = list(KFold(n_splits=folds, shuffle=True, random_state=seed).split(X))
     X_titled = title_weighted(per_doc)
+    cache: dict[str, np.ndarray] = {}  # example texts embedded once across folds
     for method in methods:
         pred: list[tuple[frozenset[str], frozenset[str]] | None] = [None] * len(data.documents)
         choices = []
@@ -373,6 +430,8 @@ def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: 
                     if score > best:
                         best_t, best = float(t), score
                 fold = _zero_shot([per_doc[i] for i in test], names, examples, best_t)
+            elif method == "heads":
+                fold = _heads_predict(data, embedder, X, train, test, seed, cache)
             else:
                 fold = _fit_predict(method, X[train], [coarse[i] for i in train], [fine[i] for i in train], X[test], data, seed)
             for i, p in zip(test, fold):

@@ -19,7 +19,7 @@ from narrative_tracker import db, schema
 from narrative_tracker.embeddings.embed import Embedder
 from narrative_tracker.narratives.codebook import Codebook
 from narrative_tracker.narratives.decisions import apply_decisions
-from narrative_tracker.narratives.detect import relative_assigned, score_paragraphs
+from narrative_tracker.narratives.detect import apply_heads, relative_assigned, score_paragraphs
 from narrative_tracker.narratives.frames import ASSIGNMENT_SCHEMA, NARRATIVE_SCHEMA, load_vectors
 from narrative_tracker.narratives.frames import now as _now
 from narrative_tracker.narratives.stance_model import stance_of_pairs
@@ -107,14 +107,20 @@ class AssignReport:
     paragraphs: int = 0
     assignments: int = 0
     per_narrative: dict[str, int] = field(default_factory=dict)
+    detectors: dict[str, str] = field(default_factory=dict)  # narrative -> 'similarity' or the heads' key
 
 
 def assign_codebook(
-    con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date, stance_model=None
+    con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date, stance_model=None,
+    heads=None,
 ) -> AssignReport:
     """Score the paragraphs of days ``start``..``end`` and replace their codebook assignments.
-    ``stance_model``: a :class:`~narrative_tracker.narratives.stance_model.StanceModel` (default: the shipped one)."""
+    ``stance_model``: a :class:`~narrative_tracker.narratives.stance_model.StanceModel` (default: the shipped one).
+    ``heads``: trained :class:`~narrative_tracker.narratives.heads.Heads` for ``model`` (they decide the narratives
+    they have a head for; ``heads.resolve_heads`` finds the configured ones); None: the similarity detector."""
     report = AssignReport()
+    if heads is not None and heads.model != model:
+        raise ValueError(f"the heads were trained on {heads.model!r} embeddings, this run uses {model!r}")
     examples = example_vectors(con, codebook, model)
     frame = con.execute(db.query("paragraph_vectors_in_partitions"), {"start": start, "end": end, "model": model}).pl()
     report.paragraphs = frame.height
@@ -134,7 +140,8 @@ def assign_codebook(
             ref_vectors = load_vectors(con.execute(db.query("reference_vectors"), {"model": model}).pl())
             if len(ref_vectors):
                 reference = score_paragraphs(codebook, examples, ref_vectors, [""] * len(ref_vectors)).similarity
-        hits = np.argwhere(relative_assigned(scores, codebook, reference))
+        hits = np.argwhere(apply_heads(scores, relative_assigned(scores, codebook, reference), heads, vectors))
+        report.detectors = dict(zip(codebook.ids, scores.detectors))
         now = _now()
         pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
         # stance per (paragraph, narrative) pair: the claim is the narrative's label
@@ -158,6 +165,7 @@ def assign_codebook(
             rows["stance_confidence"].append(stance_conf)
             rows["stance_model"].append(stance_version)
             rows["model"].append(model)
+            rows["detection_model"].append(scores.detectors[j])
             rows["assigned_at"].append(now)
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
     staged = pl.DataFrame(rows, schema=ASSIGNMENT_SCHEMA)

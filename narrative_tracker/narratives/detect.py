@@ -35,6 +35,8 @@ class Scores:
     evidence: np.ndarray  # (n, K) int — index of the closest example of each narrative
     evidence_cosine: np.ndarray  # (n, K) float32
     confidence: np.ndarray  # (n, K) float32 — calibrated probability (NaN where the codebook has no calibration)
+    # per narrative: what decides it — 'similarity' (this module) or a heads artifact's key (apply_heads)
+    detectors: list[str] | None = None
 
     def assigned(self, thresholds: np.ndarray) -> np.ndarray:
         """``(n, K)`` bool: which narratives each paragraph carries."""
@@ -128,4 +130,29 @@ def relative_assigned(scores: Scores, codebook: Codebook, reference_similarity: 
         others = np.delete(scores.similarity, j, axis=1)
         margin = scores.similarity[:, j] - (others.max(axis=1) if others.shape[1] else -np.inf)
         hits[:, j] = (z[:, j] >= RELATIVE_Z) & (margin >= RELATIVE_MARGIN)
+    return hits
+
+
+def apply_heads(scores: Scores, hits: np.ndarray, heads, vectors: np.ndarray) -> np.ndarray:
+    """Let trained heads (``narrative_tracker.narratives.heads.Heads``) decide the narratives they have a head for.
+
+    For those narratives ``score`` and ``confidence`` become the head's probability and a paragraph is assigned
+    when it clears the head's threshold; ``similarity``, ``keyword`` and the evidence stay the similarity
+    detector's (the closest example is still shown as evidence). Every other narrative keeps ``hits`` as given.
+    Sets ``scores.detectors``; returns the new ``(n, K)`` bool assignment matrix."""
+    from narrative_tracker.narratives.heads import SIMILARITY
+
+    hits = np.array(hits, dtype=bool, copy=True)
+    scores.detectors = [SIMILARITY] * len(scores.narrative_ids)
+    if heads is None or not len(scores.narrative_ids):
+        return hits
+    columns = [(j, heads.index(nid)) for j, nid in enumerate(scores.narrative_ids) if heads.index(nid) is not None]
+    if not columns:
+        return hits
+    proba = heads.proba(vectors) if len(vectors) else np.zeros((0, len(heads.narrative_ids)), np.float32)
+    for j, h in columns:
+        scores.score[:, j] = proba[:, h]
+        scores.confidence[:, j] = proba[:, h]
+        hits[:, j] = proba[:, h] >= heads.thresholds[h]
+        scores.detectors[j] = heads.key
     return hits

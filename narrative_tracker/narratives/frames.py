@@ -23,6 +23,7 @@ ASSIGNMENT_SCHEMA = {
     "stance_confidence": pl.Float64,
     "stance_model": pl.String,
     "model": pl.String,
+    "detection_model": pl.String,
     "assigned_at": pl.Datetime("us"),
 }
 NARRATIVE_SCHEMA = {

@@ -16,5 +16,7 @@ CREATE TABLE IF NOT EXISTS paragraph_narratives (
     stance_confidence DOUBLE,           -- the stance model's probability of that stance (NULL: cue-lexicon fallback)
     stance_model    VARCHAR,            -- stance model version that decided it (NULL: cue-lexicon fallback / older rows)
     model           VARCHAR NOT NULL,   -- embedding model the score comes from
-    assigned_at     TIMESTAMP NOT NULL  -- UTC
+    assigned_at     TIMESTAMP NOT NULL, -- UTC
+    detection_model VARCHAR             -- codebook: what decided it: 'similarity' (codebook similarity detector) or
+                                        --   'heads:<version>:<material sha>' (trained heads, narratives/heads.py); NULL: discovered / older rows
 );
