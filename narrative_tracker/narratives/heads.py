@@ -393,11 +393,19 @@ def stderr_progress(message: str) -> None:
 
 def train(codebook, embedder, labelled: str | os.PathLike | None | bool = None, semeval: Sequence[str | os.PathLike] = (),
           reviews: Sequence[str | os.PathLike] = (), con=None, out_dir: str | os.PathLike | None = None,
-          version: str | None = None, write: bool = True,
+          version: str | None = None, write: bool = True, db_path: str | os.PathLike | None = None,
           progress: Callable[[str], None] | None = stderr_progress) -> TrainReport:
     """Gather the material (codebook examples; the labelled set's tune part unless ``labelled is False``; SemEval
-    folders; review CSVs; decisions in ``con``), train, and (``write``) save the artifact into ``out_dir``
-    (default: the shipped folder, ``narrative_tracker/narratives/heads_artifact``)."""
+    folders; review CSVs; decisions in ``con``, or in the database ``db_path`` opened read-only), train, and
+    (``write``) save the artifact into ``out_dir`` (default: the shipped folder,
+    ``narrative_tracker/narratives/heads_artifact``)."""
+    if db_path is not None and con is None:
+        from narrative_tracker import db, warehouse
+
+        if not warehouse.is_lake_url(str(db_path)) and not Path(db_path).is_file():
+            raise FileNotFoundError(f"no database at {db_path}")
+        with db.connection(db_path, read_only=True) as opened:
+            return train(codebook, embedder, labelled, semeval, reviews, opened, out_dir, version, write, None, progress)
     say = progress or (lambda _msg: None)
     material = codebook_material(codebook)
     if labelled is not False:
