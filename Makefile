@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 DB ?= data/narratives.duckdb
 
-.PHONY: install demo demo-lake postgres test bench bench-lake detection stance-model dev clean help
+.PHONY: install demo demo-lake postgres test bench bench-lake detection stance-model heads-model dev clean help
 
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench  - run benchmarks/ (about 8 min); writes benchmarks/results.json and results.md"
 	@echo "make detection    - stance (FNC-1 CV by claim) + labelled-set scores; writes benchmarks/results/detection.json"
 	@echo "make stance-model - retrain the shipped stance model (narrative_tracker/models/) from ../shared + the tune part"
+	@echo "make heads-model  - retrain the shipped narrative heads (narratives/heads_artifact/) from the codebook + the tune part"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
 # torch first and pinned: here it resolves to the local CPU wheel; unpinned it would pull a CUDA build.
@@ -55,6 +56,9 @@ detection: install
 
 stance-model: install
 	OMP_NUM_THREADS=1 $(BIN)/narratives train-stance --pairs $(FNC) --version stance-$$(date -u +%Y%m%d)
+
+heads-model: install
+	OMP_NUM_THREADS=1 $(BIN)/narratives train --version heads-$$(date -u +%Y%m%d)
 
 dev: install
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

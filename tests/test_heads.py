@@ -188,6 +188,25 @@ def test_analyst_decisions_in_the_database_are_training_material(tmp_path, book,
     assert all(e.vector is not None and e.source == "decisions" for e in material)
 
 
+def test_semeval_documents_are_material_for_the_narratives_of_their_taxonomy(tmp_path, book):
+    import yaml
+
+    from conftest import SEMEVAL_EN
+
+    from narrative_tracker.evaluation.semeval import OTHER, codebook_from_semeval, load_semeval
+
+    data = load_semeval(SEMEVAL_EN)
+    path = tmp_path / "semeval.yaml"
+    path.write_text(yaml.safe_dump(codebook_from_semeval(data)))
+    imported = load_codebook(path)
+    material = H.semeval_material(SEMEVAL_EN, imported)
+    assert len(material) == len(data.documents) and all(e.source == "semeval" for e in material)
+    for doc, e in zip(data.documents, material):
+        assert {imported.narrative(i).label for i in e.positives} == set(doc.coarse) - {OTHER}
+        assert e.positives | e.negatives == frozenset(imported.ids)
+    assert H.semeval_material(SEMEVAL_EN, book) == []  # Kazakhstan narratives: these labels say nothing about them
+
+
 def test_dagster_resource_resolves_the_configured_heads(tmp_path, book, topic_embedder):
     from assets.resources import CodebookFile, default_resources
     from narrative_tracker.settings import load_settings

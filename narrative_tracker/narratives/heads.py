@@ -16,7 +16,8 @@ do not carry):
   (even-numbered held-out paragraphs, sample articles 002-004) are never read;
 * ``semeval_material`` — labelled documents in SemEval-2025 Task 10 format: one example per document (the
   mean vector of its title and paragraphs), positive for its narratives that the codebook has (matched by id
-  or label), negative for the codebook's other narratives; ``Other`` documents are negatives for all;
+  or label), negative for the other codebook narratives of the folder's taxonomy (``Other`` documents: for all
+  of them); codebook narratives outside the taxonomy are unknown for these documents;
 * ``review_material`` — a review CSV an analyst filled (``narratives review``): ``correct_narrative`` yes = a
   positive for that row's narrative, no = a negative for it (other narratives: unknown);
 * ``decision_material`` — analyst decisions in the database: the member paragraphs of a discovered narrative
@@ -128,14 +129,14 @@ def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | N
     from narrative_tracker.evaluation.semeval import OTHER, load_semeval
 
     data = load_semeval(directory)
-    known = frozenset(n.id for n in codebook.narratives)
-    taxonomy = _match(data.narratives, codebook) if data.narratives else known
+    taxonomy = _match(data.narratives, codebook)  # the codebook narratives these labels speak about
     out = []
     for doc in data.documents:
         if files is not None and doc.id not in files:
             continue
         positives = _match([c for c in doc.coarse if c != OTHER], codebook)
-        out.append(Example((doc.title, *doc.paragraphs[:40]), positives, (taxonomy or known) - positives, "semeval"))
+        if positives or taxonomy:  # a document labelled only with narratives the codebook lacks says nothing
+            out.append(Example((doc.title, *doc.paragraphs[:40]), positives, taxonomy - positives, "semeval"))
     return out
 
 
