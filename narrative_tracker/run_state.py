@@ -1,8 +1,8 @@
 """Run state: what the last complete run of a database was built from, so an unchanged night does nothing.
 
 A run is complete when every daily asset of every day it covered materialised. Its fingerprint is the articles
-present (count, latest ingest time), the codebook (``Codebook.fingerprint``) and the embedding model: when all
-three equal the stored one, ``narratives run`` skips the daily stages (``--force`` redoes them anyway).
+present (count, latest ingest time), the codebook (``Codebook.fingerprint``), the embedding model and the trained
+narrative heads in use (``Heads.key``, or none): when all equal the stored one, ``narratives run`` skips the daily stages (``--force`` redoes them anyway).
 The fingerprint lives in ``pipeline_meta['last_complete_run']``, inside the database it describes.
 """
 
@@ -19,12 +19,15 @@ from narrative_tracker.models import stable_hash
 KEY = "last_complete_run"
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, codebook: str | os.PathLike | None, model: str) -> str:
-    """The fingerprint of a run over what ``con`` holds now with this codebook and model."""
+def fingerprint(con: duckdb.DuckDBPyConnection, codebook: str | os.PathLike | None, model: str, heads: str = "") -> str:
+    """The fingerprint of a run over what ``con`` holds now with this codebook, model and heads setting."""
     from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.narratives.heads import heads_key
 
     count, latest = con.execute(db.query("run_state_inputs")).fetchone()
-    return stable_hash(str(count), str(latest), load_codebook(codebook, model=model or None).fingerprint, model or "default")
+    parts = [str(count), str(latest), load_codebook(codebook, model=model or None).fingerprint, model or "default"]
+    key = heads_key(heads, model)
+    return stable_hash(*parts, key) if key else stable_hash(*parts)  # no heads: the fingerprint of before heads
 
 
 def last_complete(con: duckdb.DuckDBPyConnection) -> str | None:

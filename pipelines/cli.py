@@ -56,7 +56,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
         discovery_db=args.discovery_db, documents=args.documents, db=args.db, semeval=args.semeval,
-        semeval_train=args.semeval_train, folds=args.folds)
+        semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads))
     result = suite.evaluate(request)
     print(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
     return 0
@@ -193,7 +193,7 @@ def cmd_review(args: argparse.Namespace) -> int:
     with connection(args.db, read_only=True) as con:
         count = export_review(con, args.out, args.limit)
     print(f"wrote {count} assignments to {args.out}: fill correct_narrative / correct_stance, then "
-          f"`narratives train-stance --pairs DIR --review {args.out}`")
+          f"`narratives train --review {args.out}` (detection) and `narratives train-stance --pairs DIR --review {args.out}` (stance)")
     return 0
 
 
@@ -213,7 +213,25 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train-stance": cmd_train_stance,
+def cmd_train(args: argparse.Namespace) -> int:
+    from narrative_tracker.narratives.heads import TrainRequest, train_request
+
+    request = TrainRequest(model=args.model, precision=args.precision, codebook=args.codebook,
+                           labelled=False if args.no_labelled else (args.labelled or None), semeval=tuple(args.semeval),
+                           reviews=tuple(args.review), db=args.db if args.decisions else None, out_dir=args.out or None,
+                           version=args.version or None)
+    try:
+        report = train_request(request)
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    heads = report.heads
+    print(f"heads {heads.key} for {heads.model}: " + ", ".join(
+        f"{n} (threshold {heads.thresholds[i]:.2f})" for i, n in enumerate(heads.narrative_ids))
+          + f"; written to {report.path}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train": cmd_train, "train-stance": cmd_train_stance,
             "review": cmd_review, "codebook": cmd_codebook, "alerts": cmd_alerts, "narrative": cmd_narrative,
             "report": cmd_report, "search": cmd_search, "sql": cmd_sql, "setup": cmd_setup}
 
@@ -241,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         enable_progress()  # progress bars on ingest and embedding
     # options given on the command line win over the environment (NARRATIVES_*), which wins over the defaults
     settings = load_settings().replace(db=getattr(args, "db", None), model=getattr(args, "model", None),
-                                       precision=getattr(args, "precision", None), codebook=getattr(args, "codebook", None))
+                                       precision=getattr(args, "precision", None), codebook=getattr(args, "codebook", None),
+                                       heads=getattr(args, "heads", None))
     args.settings = settings
     args.db, args.model, args.precision, args.codebook = str(settings.db), settings.model, settings.precision, settings.codebook
     try:

@@ -28,6 +28,10 @@ MODEL = _options(
                                   "reading commands need the model the database was embedded with"),
     lambda p: p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default=None,
                              help="embedding precision: auto = bf16 where the CPU has AMX / AVX-512 BF16 units, else fp32"))
+HEADS = _options(lambda p: p.add_argument(
+    "--heads", default=None, metavar="PATH|none",
+    help="trained narrative heads (`narratives train`): a heads-<model>.json file or a folder holding one; 'none': the "
+         "codebook similarity detector only (default: NARRATIVES_HEADS, else the shipped heads for the model if any)"))
 CODEBOOK = _options(lambda p: p.add_argument(
     "--codebook", default=None, metavar="PATH",
     help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or the bundled codebook/narratives.yaml)"))
@@ -41,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
-        "run", parents=[DB, MODEL, CODEBOOK],
+        "run", parents=[DB, MODEL, CODEBOOK, HEADS],
         help="ingest input files and materialise every asset for every day present in them",
         description=(
             "Ingest the input files (format detected per file: text/markdown, HTML, CSV/TSV, JSON Lines/JSON, "
@@ -70,7 +74,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", "-v", action="store_true", help="show Dagster's own log lines")
 
     evaluate = sub.add_parser(
-        "evaluate", parents=[DB, MODEL, CODEBOOK],
+        "evaluate", parents=[DB, MODEL, CODEBOOK, HEADS],
         help="measure codebook detection against hand-labelled paragraphs",
         description=(
             "Score a labelled paragraph set (CSV: id, split, source, text, narratives ;-separated) with the codebook "
@@ -114,10 +118,31 @@ def parser() -> argparse.ArgumentParser:
                               help="a review CSV filled by an analyst (`narratives review`); repeat for several")
     train_stance.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
 
+    train = sub.add_parser(
+        "train", parents=[DB, MODEL, CODEBOOK],
+        help="train the per-narrative detection heads from labelled material",
+        description="Train one classifier head per codebook narrative on frozen paragraph embeddings of the model from: the "
+                    "codebook examples, the *tune* part of the labelled paragraphs (never the test part), SemEval-format "
+                    "documents (--semeval), filled review CSVs (--review) and the analyst decisions in --db (--decisions). "
+                    "A narrative needs 5 labelled positives and 10 negatives for a head; the others keep the similarity "
+                    "detector. Writes heads-<model>.npz + .json (default: the shipped folder), used by `narratives run` "
+                    "and `narratives evaluate` (NARRATIVES_HEADS / --heads).")
+    train.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
+    train.add_argument("--no-labelled", action="store_true", help="do not use the labelled paragraphs")
+    train.add_argument("--semeval", action="append", default=[], metavar="DIR",
+                       help="labelled documents in SemEval-2025 Task 10 format (documents/, labels.tsv); repeat for several")
+    train.add_argument("--review", action="append", default=[], metavar="CSV",
+                       help="a review CSV filled by an analyst (`narratives review`); repeat for several")
+    train.add_argument("--decisions", action="store_true",
+                       help="also learn from the analyst decisions in --db (promoted / rejected discovered narratives)")
+    train.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/narratives/heads_artifact)")
+    train.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
+
     review = sub.add_parser("review", parents=[DB], help="export the least-certain assignments as a CSV for an analyst to label",
                             description="Write the codebook assignments whose detection or stance confidence is nearest 0.5 "
                                         "to a CSV; fill correct_narrative (yes/no) and correct_stance, then feed it back "
-                                        "with `narratives train-stance --review FILE`.")
+                                        "with `narratives train --review FILE` (detection heads) and/or "
+                                        "`narratives train-stance --review FILE` (stance).")
     review.add_argument("--out", default="data/review.csv", metavar="FILE", help="CSV to write (default data/review.csv)")
     review.add_argument("--limit", type=int, default=50, metavar="N", help="rows (default 50)")
 

@@ -61,6 +61,11 @@ def test_evaluate_command_prints_json_and_tables(capsys):
     result = json.loads(capsys.readouterr().out)
     assert set(result["parts"]) == {"tune", "test", "test_sample", "test_heldout", "all"}
     assert result["parts"]["all"]["paragraphs"] == 200
-    assert main(["evaluate"]) == 0
+    from narrative_tracker.narratives.heads import resolve_heads
+
+    shipped = resolve_heads("", result["model"])  # evaluate goes through the run's detection path: the shipped heads
+    assert set(result["detector"].values()) == {shipped.key if shipped else "similarity"}
+    assert main(["evaluate", "--heads", "none"]) == 0
     out = capsys.readouterr().out
     assert "test (118 paragraphs): macro-F1" in out and "csto_justification" in out
+    assert "detector foreign_hand: similarity, isis_infiltration: similarity" in out

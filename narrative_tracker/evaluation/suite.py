@@ -27,6 +27,7 @@ class EvaluationRequest:
     semeval: str = ""
     semeval_train: str = ""
     folds: int = 5
+    heads: str = ""  # Settings.heads: trained narrative heads (empty: the shipped ones for the model, 'none': similarity only)
 
 
 def evaluate(request: EvaluationRequest) -> dict:
@@ -39,12 +40,15 @@ def evaluate(request: EvaluationRequest) -> dict:
         tune_detection,
     )
     from narrative_tracker.narratives.codebook import load_codebook
+    from narrative_tracker.narratives.heads import SIMILARITY, resolve_heads
 
     embedder = make_embedder(request.model, precision=request.precision)
     codebook = load_codebook(request.codebook, model=embedder.name)
     labelled = request.labelled or DEFAULT_LABELLED
+    heads = resolve_heads(request.heads, embedder.name)  # the same detection path as a run
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name, "narratives": codebook.ids,
-              "parts": evaluate_paragraphs(codebook, embedder, labelled)}
+              "detector": {n: (heads.key if heads and heads.index(n) is not None else SIMILARITY) for n in codebook.ids},
+              "parts": evaluate_paragraphs(codebook, embedder, labelled, heads=heads)}
     if request.tune:
         result["tuned"] = tune_detection(codebook, embedder, labelled)
     if request.discovery_db:
@@ -71,7 +75,10 @@ def evaluate(request: EvaluationRequest) -> dict:
 
 
 def format_result(result: dict, request: EvaluationRequest) -> str:
-    out = [f"codebook {result['codebook']}\nlabelled {result['labelled']}\nmodel    {result['model']}\n"]
+    out = [f"codebook {result['codebook']}\nlabelled {result['labelled']}\nmodel    {result['model']}\n"
+           f"detector " + ", ".join(f"{n}: {d}" for n, d in result["detector"].items())
+           + ("  (heads train on the tune part: their tune figures are in-sample)" if any(
+               d.startswith("heads:") for d in result["detector"].values()) else "") + "\n"]
     for part, table in result["parts"].items():
         out.append(f"{part} ({table['paragraphs']} paragraphs): macro-F1 {table['macro_f1']:.3f}")
         out.append(f"  {'narrative':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")

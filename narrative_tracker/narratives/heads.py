@@ -294,6 +294,17 @@ def resolve_heads(setting: str | os.PathLike | None, model: str) -> Heads | None
     return Heads.load(value, model)
 
 
+def heads_key(setting: str | os.PathLike | None, model_setting: str | None) -> str | None:
+    """The key of the heads a run with these settings uses (None: the similarity detector), without loading the
+    embedding model: ``model_setting`` is ``Settings.model`` (empty: the bundled MiniLM)."""
+    from narrative_tracker.embeddings.embed import DEFAULT_MODEL_NAME, MODEL_NAMES
+
+    model = (model_setting or "").strip() or DEFAULT_MODEL_NAME
+    name = model if model in MODEL_NAMES else str(Path(model).resolve())
+    heads = resolve_heads(setting, name)
+    return heads.key if heads else None
+
+
 # --------------------------------------------------------------------------------------------- training
 def _f1_threshold(proba: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
     """Threshold (0.05..0.95) with the best F1 of ``proba >= t`` on ``gold``; ties: the higher threshold."""
@@ -428,3 +439,29 @@ def train(codebook, embedder, labelled: str | os.PathLike | None | bool = None, 
     if path:
         say(f"wrote {path} ({heads.key}; heads for {', '.join(heads.narrative_ids)})")
     return TrainReport(heads, path)
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What ``narratives train`` asks for (see :func:`train`); ``db``: learn from its analyst decisions."""
+
+    model: str = ""
+    precision: str = "auto"
+    codebook: str | os.PathLike | None = None
+    labelled: str | os.PathLike | None | bool = None
+    semeval: tuple[str, ...] = ()
+    reviews: tuple[str, ...] = ()
+    db: str | None = None
+    out_dir: str | os.PathLike | None = None
+    version: str | None = None
+
+
+def train_request(request: TrainRequest, progress: Callable[[str], None] | None = stderr_progress) -> TrainReport:
+    """Build the embedder and codebook the request names, then :func:`train` (the ``narratives train`` command)."""
+    from narrative_tracker.embeddings.embed import make_embedder
+    from narrative_tracker.narratives.codebook import load_codebook
+
+    embedder = make_embedder(request.model, precision=request.precision)
+    codebook = load_codebook(request.codebook, model=embedder.name)
+    return train(codebook, embedder, request.labelled, request.semeval, request.reviews, out_dir=request.out_dir,
+                 version=request.version, db_path=request.db, progress=progress)
