@@ -32,6 +32,10 @@ Saerens-Latinne-Decaestecker EM re-estimation of label priors, ``prior_shift_em`
 
 Document vector = normalised mean of its paragraph vectors (title-weighted for ``logistic_tuned``). Fine labels are predicted only under a
 predicted coarse parent (else ``<parent>: Other``), as the task's hierarchy requires.
+
+Length (~500 lines): the importer, the document vectors and every method scored under one protocol (same folds,
+same metric, same threshold rules) — splitting the methods apart would let their protocols drift. Candidate for a
+split into ``semeval_data.py`` / ``semeval_methods.py`` when another method is added.
 """
 
 from __future__ import annotations

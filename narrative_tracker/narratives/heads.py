@@ -35,6 +35,9 @@ pair with the best F1 wins (ties: smaller ``C``, higher threshold). The head kep
 **Artifact**: ``heads-<model>.npz`` (float32 weights, thresholds; no pickle) + ``heads-<model>.json`` (model
 name, version, sha256 of the training material, narratives, counts per source, chosen C and thresholds, OOF F1).
 A head set is only used with the embedder it was trained on.
+
+Length (~470 lines): the four material readers, the fitting rule and the artifact format change together
+(the material sha in the artifact key covers all of them); detection only calls ``load`` / ``apply``.
 """
 
 from __future__ import annotations
