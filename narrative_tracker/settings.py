@@ -108,6 +108,10 @@ class Settings:
                                        "DuckLake: snapshots kept (time travel) this many days by the weekly maintenance.")
     progress: bool = setting("NARRATIVES_PROGRESS", False,
                              "`1`: progress bars on stderr for long stages (the CLI turns them on when stderr is a terminal).")
+    run_history: str = setting("NARRATIVES_RUN_HISTORY", "beside",
+                               "Where `narratives run` records its Dagster runs when DAGSTER_HOME is unset: `beside` (a "
+                               "`<db>.dagster/` folder next to the database) or `none` (an in-memory instance, nothing "
+                               "recorded; the test suite uses it).")
     dagster_home: Path | None = setting("DAGSTER_HOME", None,
                                         "Dagster instance folder (run history, partitions). Unset: `narratives run` records its runs in a "
                                         "folder beside the database (`data/x.duckdb` -> `data/x.dagster/`); `make dev` and `make demo` set it.")

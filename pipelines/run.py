@@ -66,6 +66,8 @@ def instance_home(settings: Settings) -> Path | None:
 
     if settings.dagster_home is not None:
         return settings.dagster_home
+    if settings.run_history == "none":
+        return None
     wh = from_setting(settings.db)
     if wh.kind == "ducklake-postgres":
         return None

@@ -11,7 +11,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances
+os.environ.pop("DAGSTER_HOME", None)  # tests use ephemeral Dagster instances:
+os.environ["NARRATIVES_RUN_HISTORY"] = "none"  # a persistent one per test database costs minutes (2,000+ partitions)
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
