@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> dict:
         r["vs_first_config"] = round(r["wall_seconds"] / base, 3)
     report = {
         "benchmark": "lake_scaling", "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, shared with other jobs (see load averages)",
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs (load averages before/after each configuration below)",
         "corpus": Path(args.corpus).name, "articles": len(rows) - 1,
         # the daily stages must agree exactly; discovery (UMAP + HDBSCAN over all vectors) may differ when bf16
         # vectors differ in the last bits because the workers batch other texts together

@@ -245,7 +245,7 @@ def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, i
     db = str(settings.db)
     with connection(db) as con:
         weights = run_state.articles_per_day(con, start, end)
-    ranges = parallel.split_days(start, end, options.workers, weights)
+    ranges = parallel.split_days(start, end, options.workers, weights, day_weight=parallel.DAY_WEIGHT)
     say(f"[2/2] {start} .. {end}: codebook, then {len(ranges)} workers over ranges of days "
         f"({', '.join(f'{a}..{b}' for a, b in ranges)}), then discovery, trends, alerts, search, publish")
     job = defs.resolve_job_def("narratives_job")

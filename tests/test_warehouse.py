@@ -266,5 +266,10 @@ def test_days_are_split_into_contiguous_ranges_of_about_equal_work():
     weights = {start + dt.timedelta(days=i): (9 if i == 0 else 1) for i in range(10)}
     assert split_days(start, end, 2, weights) == [(start, start), (dt.date(2021, 1, 2), end)]
     assert split_days(start, start, 4) == [(start, start)]  # never an empty range
+    # a day also costs something without articles: ten articles on day 1, none after; counting each day as two
+    # articles moves the cut so the worker with seven quiet days gets its share of the fixed costs
+    busy_first = {start: 10}
+    assert split_days(start, end, 2, busy_first) == [(start, start), (dt.date(2021, 1, 2), end)]
+    assert split_days(start, end, 2, busy_first, day_weight=2) == [(start, dt.date(2021, 1, 3)), (dt.date(2021, 1, 4), end)]
     with pytest.raises(ValueError):
         split_days(start, end, 0)
