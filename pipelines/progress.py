@@ -16,9 +16,9 @@ import dagster as dg
 
 
 class _StepLines(logging.Handler):
-    def __init__(self, steps: int) -> None:
+    def __init__(self, steps: int, since: float = 0.0) -> None:
         super().__init__(level=logging.DEBUG)
-        self.began = time.monotonic()
+        self.began = time.monotonic() - (max(0.0, time.time() - since) if since else 0.0)
         self.steps = steps
         self.done = 0
 
@@ -42,11 +42,13 @@ class _StepLines(logging.Handler):
         print(line, file=sys.stderr, flush=True)
 
 
-@dg.logger(config_schema={"steps": dg.Field(int, default_value=0, description="steps in the run (0: unknown)")},
+@dg.logger(config_schema={"steps": dg.Field(int, default_value=0, description="steps in the run (0: unknown)"),
+                          "since": dg.Field(float, default_value=0.0, description="epoch seconds the clock counts from "
+                                            "(several runs of one command; 0: the run's start)")},
            description="One line per step start and end on stderr, with the run's elapsed time (narratives run).")
 def progress_logger(init_context: dg.InitLoggerContext) -> logging.Logger:
     logger = logging.Logger("narratives.progress", level=logging.DEBUG)
-    logger.addHandler(_StepLines(init_context.logger_config["steps"]))
+    logger.addHandler(_StepLines(init_context.logger_config["steps"], init_context.logger_config["since"]))
     return logger
 
 

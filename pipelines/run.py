@@ -134,7 +134,7 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     db = str(settings.db)
 
     if not options.inputs:
-        return _reprocess(settings, defs, instance, loggers("daily_job"), began, say)
+        return _reprocess(settings, defs, instance, console, began, say)
     say(f"[1/2] ingest -> {from_setting(db).describe()}")
     try:
         _setup_lake(settings)
@@ -169,23 +169,69 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
         return 0
     if options.workers > 1:
         return _run_parallel(settings, options, defs, config | {"loggers": console}, instance, start, end, state, began, say)
-    say(f"[2/2] paragraphs, embeddings, narratives for {start} .. {end} ({(end - start).days + 1} daily partitions, one run)")
-    daily = defs.resolve_job_def("daily_job").execute_in_process(
-        run_config={"loggers": loggers("daily_job")}, instance=instance, tags=run_tags(settings, start, end), raise_on_error=False)
-    _raise_if_failed(daily)
+    runs = _process_days(settings, defs, instance, console, start, end, "[2/2] paragraphs, embeddings, narratives for", say)
     _mark_complete(db, state)
-    emb = {e.asset_key.path[-1]: e.materialization.metadata for e in daily.get_asset_materialization_events()}["paragraph_embeddings"]
-    checks = [(c.check_name, c.passed, c.severity) for c in daily.get_asset_check_evaluations()]
-    say(f"      ingest {t_ingest:.1f}s; embedded {emb['texts_embedded'].value} new texts "
-        f"({emb['texts_per_second'].value}/s); checks: " + ", ".join(f"{n} {_verdict(p, sev)}" for n, p, sev in checks))
+    embedded = [{e.asset_key.path[-1]: e.materialization.metadata for e in r.get_asset_materialization_events()}.get("paragraph_embeddings")
+                for r in runs]
+    texts = sum(m["texts_embedded"].value for m in embedded if m)
+    seconds = sum(m["seconds"].value for m in embedded if m)
+    checks: dict[str, tuple[bool, object]] = {}
+    for r in runs:
+        for c in r.get_asset_check_evaluations():
+            checks[c.check_name] = (checks.get(c.check_name, (True,))[0] and c.passed, c.severity)
+    say(f"      ingest {t_ingest:.1f}s; embedded {texts} new texts ({texts / seconds if seconds else 0:.1f}/s); checks: "
+        + ", ".join(f"{n} {_verdict(p, sev)}" for n, (p, sev) in checks.items()))
     home = instance_home(settings)
-    say(f"      done in {time.perf_counter() - began:.1f}s (runs {ingest.run_id[:8]}, {daily.run_id[:8]}"
-        + (f" — recorded in {home})" if home else ")"))
+    ids = ", ".join(r.run_id[:8] for r in [ingest, *runs][:4]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+    say(f"      done in {time.perf_counter() - began:.1f}s (runs {ids}" + (f" — recorded in {home})" if home else ")"))
     say(summary_text(db, ingest_meta=meta))
     # a failed ERROR check fails the command; WARN checks (recent alerts) only show
     import dagster as dg
 
-    return 0 if all(p or sev == dg.AssetCheckSeverity.WARN for _, p, sev in checks) else 1
+    return 0 if all(p or sev == dg.AssetCheckSeverity.WARN for p, sev in checks.values()) else 1
+
+
+def _process_days(settings: Settings, defs, instance, console: dict, start: dt.date, end: dt.date, title: str, say) -> list:
+    """Paragraphs, embeddings and narratives for the days ``start``..``end``: one ``daily_job`` run over the range
+    when its days with articles form one span (``parallel.active_spans``); otherwise the codebook once, each daily
+    asset over every span in turn (all paragraphs, then all embeddings, then detection: the same order as one
+    run), then the steps that cover every day once — the empty days between spans are never materialised.
+    Returns the successful Dagster results; raises :class:`RunError` on a failed run."""
+    import dagster as dg
+
+    from narrative_tracker import run_state
+    from narrative_tracker.db import connection
+    from pipelines import parallel
+    from pipelines.progress import step_count
+
+    with connection(str(settings.db)) as con:
+        spans = parallel.active_spans(run_state.articles_per_day(con, start, end))
+    job = defs.resolve_job_def("daily_job")
+    if len(spans) <= 1:
+        say(f"{title} {start} .. {end} ({(end - start).days + 1} daily partitions, one run)")
+        result = job.execute_in_process(run_config={"loggers": console | {"progress": {"config": {"steps": step_count(job)}}}},
+                                        instance=instance, tags=run_tags(settings, start, end), raise_on_error=False)
+        _raise_if_failed(result)
+        return [result]
+    days = sum((b - a).days + 1 for a, b in spans)
+    say(f"{title} {len(spans)} spans of days with articles ({', '.join(f'{a}..{b}' for a, b in spans)}; {days} daily "
+        f"partitions — the {(end - start).days + 1 - days} empty days between them are skipped)")
+    results, since = [], time.time()
+
+    def run(assets: tuple[str, ...], first: dt.date, last: dt.date) -> None:
+        loggers = console | {"progress": {"config": {"steps": 0, "since": since}}}
+        result = job.execute_in_process(run_config={"loggers": loggers}, instance=instance,
+                                        tags=run_tags(settings, first, last), asset_selection=[dg.AssetKey(a) for a in assets],
+                                        raise_on_error=False)
+        _raise_if_failed(result)
+        results.append(result)
+
+    run(parallel.BEFORE, spans[0][0], spans[-1][1])
+    for asset in parallel.WORKER_ASSETS:
+        for first, last in spans:
+            run((asset,), first, last)
+    run(parallel.AFTER, spans[0][0], spans[-1][1])
+    return results
 
 
 def _verdict(passed: bool, severity) -> str:
@@ -203,7 +249,7 @@ def _mark_complete(db: str, state: str) -> None:
     publish(db)  # the daily job published already; this adds the run state
 
 
-def _reprocess(settings: Settings, defs, instance, loggers: dict, began: float, say) -> int:
+def _reprocess(settings: Settings, defs, instance, console: dict, began: float, say) -> int:
     """No inputs: ingest nothing, redo every day the database holds (after a codebook or cleaning change).
     The bundled sample is never ingested unless named."""
     from narrative_tracker import run_state
@@ -222,10 +268,7 @@ def _reprocess(settings: Settings, defs, instance, loggers: dict, began: float, 
         say(f"      {db} holds no articles; nothing to re-process (give --input PATH to ingest files)")
         publish(db)
         return 0
-    say(f"[1/1] no --input: re-processing every day {db} holds, {start} .. {end} (nothing is ingested)")
-    daily = defs.resolve_job_def("daily_job").execute_in_process(
-        run_config={"loggers": loggers}, instance=instance, tags=run_tags(settings, start, end), raise_on_error=False)
-    _raise_if_failed(daily)
+    _process_days(settings, defs, instance, console, start, end, f"[1/1] no --input: re-processing every day {db} holds,", say)
     _mark_complete(db, state)
     say(f"      done in {time.perf_counter() - began:.1f}s")
     say(summary_text(db))

@@ -66,3 +66,19 @@ def test_a_benchmark_without_its_dataset_says_which_option_and_stops_with_status
         assert line.startswith(f"{script}: {option}: {missing} does not exist") and dataset in line, line
         assert f"give its path with {option} PATH" in line and done.stdout == ""
     assert not out.exists()
+
+
+def test_stage_costs_times_every_stage_on_the_fixture_corpus(tmp_path):
+    """The stage-by-stage timing runs the real library calls (real model) on the attributed 400-claim fixture."""
+    import json
+
+    import stage_costs
+
+    from conftest import FIXTURES
+
+    out = tmp_path / "stages.json"
+    report = stage_costs.main(["--corpus", str(FIXTURES / "euvsdisinfo" / "posts.csv"), "--out", str(out)])
+    assert json.loads(out.read_text()) == report
+    assert set(report["seconds"]) == {"ingest", "paragraphs", "model_load", "embeddings", "codebook", "detection"}
+    assert report["paragraphs"] == 400 and 0 < report["texts_embedded"] <= 400
+    assert report["days_with_articles"] <= report["days"]
