@@ -7,8 +7,8 @@ under today) and the rest in 2020 would otherwise make a range of two thousand e
 
 Several ranges of days at once, on DuckLake with a PostgreSQL catalog (``narratives run --workers N``).
 
-Each worker is its own process and its own Dagster run over a contiguous range of days (not one process per
-day: a Dagster step costs about a second to start), materialising the daily assets only — ``paragraphs``,
+Each worker is its own process with its own Dagster run(s) over a contiguous share of those spans
+(:func:`plan_workers`; not one process per day: a Dagster step costs about a second to start), materialising the daily assets only — ``paragraphs``,
 ``paragraph_embeddings``, ``codebook_assignments``. Their writes replace whole ranges through
 ``db.overwrite``, which retries DuckLake's transaction conflicts. The steps that cover every day run in the
 parent, one after the other: ``codebook`` before the workers, then ``discovered_narratives`` (with lineage and
@@ -34,9 +34,10 @@ AFTER = ("discovered_narratives", "narrative_trends", "alerts", "search_index", 
 DAY_WEIGHT = 5.0
 
 
-# Empty days inside a span cost a few ms each; a separate run of the daily assets costs ~1 s (a Dagster run, in
-# memory) — so gaps of up to a month stay inside one span, and a run never has more than MAX_SPANS of them.
-SPAN_GAP_DAYS = 30
+# An empty day inside a span costs ~45 ms (recorded in SQLite); another span costs three more Dagster runs, ~1.5 s
+# each (the full EUvsDisinfo corpus as 3 spans, 2026-12-02: 10 more runs and 198 fewer days made it 6.5 s slower).
+# The break-even gap is about 100 days: shorter gaps stay inside one span; a run has at most MAX_SPANS spans.
+SPAN_GAP_DAYS = 120
 MAX_SPANS = 8
 
 
@@ -64,7 +65,7 @@ def active_spans(days, max_gap: int | None = None, max_spans: int | None = None)
 
 @dataclass
 class WorkerResult:
-    start: dt.date
+    start: dt.date  # the first and last day of the worker's ranges
     end: dt.date
     success: bool
     seconds: float
@@ -72,20 +73,18 @@ class WorkerResult:
     error: str = ""
 
 
-def split_days(start: dt.date, end: dt.date, workers: int, weights: dict[dt.date, int] | None = None,
-               day_weight: float = 0.0) -> list[tuple[dt.date, dt.date]]:
-    """``workers`` contiguous ranges covering ``start``..``end``; with ``weights`` (e.g. articles per day) cut so each
-    range holds about the same weight, each day adding ``day_weight`` to its own (the fixed cost of a day), else the
-    same number of days. Never an empty range."""
+def split_days(start: dt.date, end: dt.date, workers: int, weights: dict[dt.date, float] | None = None) -> list[tuple[dt.date, dt.date]]:
+    """``workers`` contiguous ranges covering ``start``..``end``; with ``weights`` (the work of each day) cut so each
+    range holds about the same weight, else the same number of days. Never an empty range."""
     if workers < 1:
         raise ValueError("workers must be >= 1")
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     workers = min(workers, len(days))
     if weights:
-        total = sum(weights.get(d, 0) + day_weight for d in days) or 1
+        total = sum(weights.get(d, 0) for d in days) or 1
         ranges, begin, acc = [], 0, 0
         for i, d in enumerate(days):
-            acc += weights.get(d, 0) + day_weight
+            acc += weights.get(d, 0)
             remaining_workers = workers - len(ranges) - 1
             if remaining_workers and acc >= total * (len(ranges) + 1) / workers and len(days) - (i + 1) >= remaining_workers:
                 ranges.append((days[begin], d))
@@ -101,8 +100,27 @@ def split_days(start: dt.date, end: dt.date, workers: int, weights: dict[dt.date
     return ranges
 
 
-def _worker(settings, run_config: dict, start: dt.date, end: dt.date) -> WorkerResult:
-    """One Dagster run of the daily assets over ``start``..``end`` (in a fresh process)."""
+def plan_workers(articles_per_day: dict[dt.date, int], workers: int) -> list[list[tuple[dt.date, dt.date]]]:
+    """What each worker processes: the :func:`active_spans` of the days holding articles, cut into ``workers``
+    contiguous shares of about equal work — a processed day weighs its articles plus ``DAY_WEIGHT``, a skipped
+    empty day nothing — each share the list of its parts of the spans. Fewer shares when a cut would leave one
+    with no processed day."""
+    spans = active_spans(articles_per_day)
+    if not spans:
+        return []
+    weights = {a + dt.timedelta(days=i): articles_per_day.get(a + dt.timedelta(days=i), 0) + DAY_WEIGHT
+               for a, b in spans for i in range((b - a).days + 1)}
+    plans = []
+    for first, last in split_days(spans[0][0], spans[-1][1], workers, weights):
+        parts = [(max(a, first), min(b, last)) for a, b in spans if a <= last and b >= first]
+        if parts:
+            plans.append(parts)
+    return plans
+
+
+def _worker(settings, run_config: dict, ranges: list[tuple[dt.date, dt.date]]) -> WorkerResult:
+    """The daily assets over ``ranges`` (in a fresh process): one Dagster run when there is one range, else each
+    asset over every range in turn (all paragraphs, then embeddings, then detection: the order of one run)."""
     import warnings
 
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
@@ -113,21 +131,26 @@ def _worker(settings, run_config: dict, start: dt.date, end: dt.date) -> WorkerR
     from pipelines.run import dagster_instance, run_tags
 
     began = time.perf_counter()
-    result = build_definitions(settings).resolve_job_def("narratives_job").execute_in_process(
-        run_config=run_config, instance=dagster_instance(settings), tags=run_tags(settings, start, end),
-        asset_selection=[dg.AssetKey(k) for k in WORKER_ASSETS], raise_on_error=False,
-    )
-    error = ""
-    if not result.success:
-        failures = [e for e in result.all_events if e.is_step_failure]
-        error = "; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()[:300]}" for e in failures) or "run failed"
-    return WorkerResult(start, end, result.success, time.perf_counter() - began, warehouse.conflict_retries(), error)
+    job, instance = build_definitions(settings).resolve_job_def("narratives_job"), dagster_instance(settings)
+    steps = [(WORKER_ASSETS, *ranges[0])] if len(ranges) == 1 else [((a,), *r) for a in WORKER_ASSETS for r in ranges]
+    errors = []
+    for assets, start, end in steps:
+        result = job.execute_in_process(
+            run_config=run_config, instance=instance, tags=run_tags(settings, start, end),
+            asset_selection=[dg.AssetKey(k) for k in assets], raise_on_error=False,
+        )
+        if not result.success:
+            failures = [e for e in result.all_events if e.is_step_failure]
+            errors.append("; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()[:300]}" for e in failures) or "run failed")
+            break
+    return WorkerResult(ranges[0][0], ranges[-1][1], not errors, time.perf_counter() - began, warehouse.conflict_retries(),
+                        "; ".join(errors))
 
 
-def run_workers(settings, run_config: dict, ranges: list[tuple[dt.date, dt.date]]) -> list[WorkerResult]:
-    """Run the daily assets over each range in its own process, all at once; results in range order.
-    ``settings`` (``narrative_tracker.settings.Settings``) configure the workers' resources, as in the parent."""
+def run_workers(settings, run_config: dict, plans: list[list[tuple[dt.date, dt.date]]]) -> list[WorkerResult]:
+    """Run the daily assets over each plan (a worker's ranges, :func:`plan_workers`) in its own process, all at once;
+    results in plan order. ``settings`` (``narrative_tracker.settings.Settings``) configure the workers' resources."""
     context = multiprocessing.get_context("spawn")  # no fork after torch / DuckDB threads started
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
-        futures = [pool.submit(_worker, settings, run_config, s, e) for s, e in ranges]
+    with ProcessPoolExecutor(max_workers=len(plans), mp_context=context) as pool:
+        futures = [pool.submit(_worker, settings, run_config, plan) for plan in plans]
         return [f.result() for f in futures]

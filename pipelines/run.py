@@ -287,10 +287,10 @@ def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, i
 
     db = str(settings.db)
     with connection(db) as con:
-        weights = run_state.articles_per_day(con, start, end)
-    ranges = parallel.split_days(start, end, options.workers, weights, day_weight=parallel.DAY_WEIGHT)
-    say(f"[2/2] {start} .. {end}: codebook, then {len(ranges)} workers over ranges of days "
-        f"({', '.join(f'{a}..{b}' for a, b in ranges)}), then discovery, trends, alerts, search, publish")
+        plans = parallel.plan_workers(run_state.articles_per_day(con, start, end), options.workers)
+    shares = "; ".join(", ".join(f"{a}..{b}" for a, b in plan) for plan in plans)
+    say(f"[2/2] {start} .. {end}: codebook, then {len(plans)} workers over the days holding articles "
+        f"({shares}), then discovery, trends, alerts, search, publish")
     job = defs.resolve_job_def("narratives_job")
 
     def serial(assets: tuple[str, ...]):
@@ -298,7 +298,7 @@ def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, i
                                       asset_selection=[dg.AssetKey(k) for k in assets], raise_on_error=False)
 
     _raise_if_failed(serial(parallel.BEFORE))
-    results = parallel.run_workers(settings, _selected(config, parallel.WORKER_ASSETS), ranges)
+    results = parallel.run_workers(settings, _selected(config, parallel.WORKER_ASSETS), plans)
     for r in results:
         say(f"      worker {r.start}..{r.end}: {'ok' if r.success else 'FAILED'} in {r.seconds:.1f}s, "
             f"{r.conflict_retries} conflict retries{(' — ' + r.error) if r.error else ''}")

@@ -5,7 +5,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from pipelines.parallel import active_spans
+from pipelines.parallel import SPAN_GAP_DAYS, active_spans
 
 D = dt.date(2020, 1, 1)
 
@@ -17,9 +17,11 @@ def day(n: int) -> dt.date:
 def test_days_join_across_short_gaps_and_split_at_long_ones():
     assert active_spans([]) == []
     assert active_spans([day(3)]) == [(day(3), day(3))]
-    # 30 empty days between two days stay one span; 31 make two
-    assert active_spans([day(0), day(31)]) == [(day(0), day(31))]
-    assert active_spans([day(0), day(32)]) == [(day(0), day(0)), (day(32), day(32))]
+    # SPAN_GAP_DAYS empty days between two days stay one span; one more makes two
+    gap = SPAN_GAP_DAYS
+    assert active_spans([day(0), day(gap + 1)]) == [(day(0), day(gap + 1))]
+    assert active_spans([day(0), day(gap + 2)]) == [(day(0), day(0)), (day(gap + 2), day(gap + 2))]
+    assert active_spans([day(0), day(31)], max_gap=30) == [(day(0), day(31))]
     assert active_spans([day(5), day(0), day(1), day(5)], max_gap=0) == [(day(0), day(1)), (day(5), day(5))]
 
 

@@ -255,6 +255,25 @@ def test_analyst_sql_on_a_lake_reads_the_lake_and_nothing_else(lake_url, hash_em
         con.close()
 
 
+def test_workers_share_the_spans_of_days_with_articles_and_a_day_costs_something_of_its_own():
+    from pipelines.parallel import DAY_WEIGHT, plan_workers
+
+    d = dt.date(2021, 1, 1)
+    day = lambda n: d + dt.timedelta(days=n)  # noqa: E731
+    # 100 articles on day 0, then one a day on days 1..40, then a year of nothing, then one day with 5 articles
+    per_day = {day(0): 100, **{day(n): 1 for n in range(1, 41)}, day(400): 5}
+    plans = plan_workers(per_day, 2)
+    assert [p[0][0] for p in plans] == [day(0), plans[1][0][0]] and plans[-1][-1] == (day(400), day(400))
+    processed = [sum((b - a).days + 1 for a, b in p) for p in plans]
+    assert sum(processed) == 42  # the 359 empty days between the spans are given to nobody
+    # the day cost moves the cut: 100 articles on day 0 alone would be half the work by articles, not with DAY_WEIGHT
+    assert DAY_WEIGHT > 0 and plans[0] != [(day(0), day(0))]
+    work = [sum(per_day.get(a + dt.timedelta(days=i), 0) + DAY_WEIGHT for a, b in p for i in range((b - a).days + 1)) for p in plans]
+    assert abs(work[0] - work[1]) <= 100 + DAY_WEIGHT  # no better cut exists than one day's work away
+    assert plan_workers({}, 3) == []
+    assert plan_workers({day(0): 3}, 4) == [[(day(0), day(0))]]
+
+
 def test_days_are_split_into_contiguous_ranges_of_about_equal_work():
     from pipelines.parallel import split_days
 
@@ -266,10 +285,5 @@ def test_days_are_split_into_contiguous_ranges_of_about_equal_work():
     weights = {start + dt.timedelta(days=i): (9 if i == 0 else 1) for i in range(10)}
     assert split_days(start, end, 2, weights) == [(start, start), (dt.date(2021, 1, 2), end)]
     assert split_days(start, start, 4) == [(start, start)]  # never an empty range
-    # a day also costs something without articles: ten articles on day 1, none after; counting each day as two
-    # articles moves the cut so the worker with seven quiet days gets its share of the fixed costs
-    busy_first = {start: 10}
-    assert split_days(start, end, 2, busy_first) == [(start, start), (dt.date(2021, 1, 2), end)]
-    assert split_days(start, end, 2, busy_first, day_weight=2) == [(start, dt.date(2021, 1, 3)), (dt.date(2021, 1, 4), end)]
     with pytest.raises(ValueError):
         split_days(start, end, 0)
