@@ -82,3 +82,21 @@ def test_stage_costs_times_every_stage_on_the_fixture_corpus(tmp_path):
     assert set(report["seconds"]) == {"ingest", "paragraphs", "model_load", "embeddings", "codebook", "detection"}
     assert report["paragraphs"] == 400 and 0 < report["texts_embedded"] <= 400
     assert report["days_with_articles"] <= report["days"]
+
+
+def test_batch_composition_compares_one_call_with_two_halves(tmp_path):
+    """Identical vectors give no difference; the real model on the fixture corpus reports both halves and a
+    cosine no lower than bf16 precision allows."""
+    import batch_composition
+    import numpy as np
+
+    from conftest import FIXTURES
+
+    same = np.eye(3, dtype=np.float32)
+    assert batch_composition.compare(same, same) == {"vectors": 3, "differing_share": 0.0, "max_abs_diff": 0.0, "min_cosine": 1.0}
+    shifted = same.copy()
+    shifted[0, 0] = 0.5
+    assert batch_composition.compare(same, shifted)["differing_share"] == round(1 / 3, 4)
+    report = batch_composition.main(["--corpus", str(FIXTURES / "euvsdisinfo" / "posts.csv"), "--split-day", "2021-01-25",
+                                     "--precisions", "bf16", "--out", str(tmp_path / "b.json")])
+    assert all(n > 50 for n in report["halves"]) and report["results"]["bf16"]["min_cosine"] > 0.999
