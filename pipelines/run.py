@@ -324,7 +324,7 @@ def _setup_lake(settings: Settings) -> None:
     from narrative_tracker.warehouse import is_lake_url
 
     if is_lake_url(settings.db):
-        schema.setup(settings.db, dim=make_embedder(settings.model, precision=settings.precision).dim)
+        schema.setup(settings.db, dim=make_embedder(settings.model, device=settings.device, precision=settings.precision).dim)
 
 
 def _raise_if_failed(result) -> None:
