@@ -118,27 +118,29 @@ def plan_workers(articles_per_day: dict[dt.date, int], workers: int) -> list[lis
     return plans
 
 
+def daily_runs(ranges: list[tuple[dt.date, dt.date]]) -> list[tuple[tuple[str, ...], dt.date, dt.date]]:
+    """The runs that materialise the daily assets over ``ranges``, as ``(assets, first day, last day)``: one run of
+    all of them for one range, else each asset over every range in turn (all paragraphs, then embeddings, then
+    detection: the order of one run)."""
+    if len(ranges) == 1:
+        return [(WORKER_ASSETS, *ranges[0])]
+    return [((asset,), first, last) for asset in WORKER_ASSETS for first, last in ranges]
+
+
 def _worker(settings, run_config: dict, ranges: list[tuple[dt.date, dt.date]]) -> WorkerResult:
-    """The daily assets over ``ranges`` (in a fresh process): one Dagster run when there is one range, else each
-    asset over every range in turn (all paragraphs, then embeddings, then detection: the order of one run)."""
+    """The :func:`daily_runs` over ``ranges``, in a fresh process."""
     import warnings
 
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
-    import dagster as dg
-
     from narrative_tracker import warehouse
     from pipelines.definitions import build_definitions
-    from pipelines.run import dagster_instance, run_tags
+    from pipelines.run import dagster_instance, execute_assets
 
     began = time.perf_counter()
     job, instance = build_definitions(settings).resolve_job_def("narratives_job"), dagster_instance(settings)
-    steps = [(WORKER_ASSETS, *ranges[0])] if len(ranges) == 1 else [((a,), *r) for a in WORKER_ASSETS for r in ranges]
     errors = []
-    for assets, start, end in steps:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, tags=run_tags(settings, start, end),
-            asset_selection=[dg.AssetKey(k) for k in assets], raise_on_error=False,
-        )
+    for assets, start, end in daily_runs(ranges):
+        result = execute_assets(settings, job, assets, run_config, instance, start, end)
         if not result.success:
             failures = [e for e in result.all_events if e.is_step_failure]
             errors.append("; ".join(f"{e.step_key}: {e.step_failure_data.error.message.strip()[:300]}" for e in failures) or "run failed")

@@ -197,8 +197,6 @@ def _process_days(settings: Settings, defs, instance, console: dict, start: dt.d
     asset over every span in turn (all paragraphs, then all embeddings, then detection: the same order as one
     run), then the steps that cover every day once — the empty days between spans are never materialised.
     Returns the successful Dagster results; raises :class:`RunError` on a failed run."""
-    import dagster as dg
-
     from narrative_tracker import run_state
     from narrative_tracker.db import connection
     from pipelines import parallel
@@ -216,22 +214,23 @@ def _process_days(settings: Settings, defs, instance, console: dict, start: dt.d
     days = sum((b - a).days + 1 for a, b in spans)
     say(f"{title} {len(spans)} spans of days with articles ({', '.join(f'{a}..{b}' for a, b in spans)}; {days} daily "
         f"partitions — the {(end - start).days + 1 - days} empty days between them are skipped)")
-    results, since = [], time.time()
-
-    def run(assets: tuple[str, ...], first: dt.date, last: dt.date) -> None:
-        loggers = console | {"progress": {"config": {"steps": 0, "since": since}}}
-        result = job.execute_in_process(run_config={"loggers": loggers}, instance=instance,
-                                        tags=run_tags(settings, first, last), asset_selection=[dg.AssetKey(a) for a in assets],
-                                        raise_on_error=False)
-        _raise_if_failed(result)
-        results.append(result)
-
-    run(parallel.BEFORE, spans[0][0], spans[-1][1])
-    for asset in parallel.WORKER_ASSETS:
-        for first, last in spans:
-            run((asset,), first, last)
-    run(parallel.AFTER, spans[0][0], spans[-1][1])
+    config = {"loggers": console | {"progress": {"config": {"steps": 0, "since": time.time()}}}}
+    runs = [(parallel.BEFORE, spans[0][0], spans[-1][1]), *parallel.daily_runs(spans), (parallel.AFTER, spans[0][0], spans[-1][1])]
+    results = []
+    for assets, first, last in runs:
+        results.append(execute_assets(settings, job, assets, config, instance, first, last))
+        _raise_if_failed(results[-1])
     return results
+
+
+def execute_assets(settings: Settings, job, assets: tuple[str, ...], run_config: dict, instance, first: dt.date,
+                   last: dt.date):
+    """One in-process run of ``job`` materialising ``assets`` over the days ``first``..``last`` (the result, also
+    when it failed)."""
+    import dagster as dg
+
+    return job.execute_in_process(run_config=run_config, instance=instance, tags=run_tags(settings, first, last),
+                                  asset_selection=[dg.AssetKey(a) for a in assets], raise_on_error=False)
 
 
 def _verdict(passed: bool, severity) -> str:
@@ -278,8 +277,6 @@ def _reprocess(settings: Settings, defs, instance, console: dict, began: float, 
 def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, instance, start: dt.date, end: dt.date,
                   state: str, began: float, say) -> int:
     """``workers > 1``: the cross-partition steps once in this process, the daily assets in N worker processes."""
-    import dagster as dg
-
     from narrative_tracker import run_state
     from narrative_tracker.db import connection
     from narrative_tracker.surfaces.summary import summary_text
@@ -294,8 +291,7 @@ def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, i
     job = defs.resolve_job_def("narratives_job")
 
     def serial(assets: tuple[str, ...]):
-        return job.execute_in_process(run_config=_selected(config, assets), instance=instance, tags=run_tags(settings, start, end),
-                                      asset_selection=[dg.AssetKey(k) for k in assets], raise_on_error=False)
+        return execute_assets(settings, job, assets, _selected(config, assets), instance, start, end)
 
     _raise_if_failed(serial(parallel.BEFORE))
     results = parallel.run_workers(settings, _selected(config, parallel.WORKER_ASSETS), plans)
