@@ -100,6 +100,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
             "files_skipped": report.files_skipped,
             "skip_reasons": meta["skip_reasons"],
             "files_unchanged": report.files_unchanged,
+            "files_repaired": report.files_repaired,
             "formats": meta["formats"],
             "first_partition": meta["first_partition"] or "",
             "last_partition": meta["last_partition"] or "",

@@ -12,6 +12,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
+from narrative_tracker import textsafe
+
 _WS = re.compile(r"\s+")
 
 # Where an article's publication date came from (``articles.date_source``).
@@ -24,10 +26,11 @@ def normalize_ws(text: str | None) -> str:
 
 
 def stable_hash(*parts: str | None, length: int = 32) -> str:
-    """Hex SHA-256 over the parts (``None`` counts as empty), cut to ``length``."""
+    """Hex SHA-256 over the parts (``None`` counts as empty), cut to ``length``. Never raises: a lone surrogate
+    (which no stored text holds, ``textsafe.clean``) is hashed by its code point (``surrogatepass``)."""
     h = hashlib.sha256()
     for part in parts:
-        h.update((part or "").encode("utf-8"))
+        h.update((part or "").encode("utf-8", errors="surrogatepass"))
         h.update(b"\x1f")
     return h.hexdigest()[:length]
 
@@ -61,6 +64,15 @@ class ParsedArticle:
     def __post_init__(self) -> None:
         if self.date_source not in DATE_SOURCES:
             raise ValueError(f"date_source must be one of {DATE_SOURCES}, got {self.date_source!r}")
+        # the one sanitising place for article fields (textsafe): controls, NULs, surrogates, noncharacters, caps;
+        # the body is not cut (read_file quarantines a body over textsafe.MAX_ARTICLE_CHARS)
+        clean = textsafe.clean
+        self.body = clean(self.body, None)
+        for name in ("title", "outlet", "author", "url", "external_id", "date_raw", "declared_language", "locator"):
+            setattr(self, name, clean(getattr(self, name)))
+        self.outlets = [c for c in (clean(o) for o in self.outlets) if c]
+        self.tags = [c for c in (clean(t) for t in self.tags) if c]
+        self.metadata = textsafe.clean_metadata(self.metadata) if self.metadata else self.metadata
         if self.outlet and not self.outlets:
             self.outlets = [self.outlet]
         if self.outlets and not self.outlet:
@@ -89,6 +101,12 @@ class QuarantineRecord:
     detail: str = ""  # human explanation
     locator: str | None = None  # "row 12", "line 3", None for the whole file
     excerpt: str = ""  # the first characters of the offending input (repr-safe)
+
+    def __post_init__(self) -> None:
+        self.reason = textsafe.clean(self.reason)
+        self.detail = textsafe.clean(self.detail)
+        self.locator = textsafe.clean(self.locator)
+        self.excerpt = excerpt_of(self.excerpt) if not textsafe.is_safe(self.excerpt or "") else self.excerpt
 
     def quarantine_id(self, file_sha256: str) -> str:
         """Stable id so that re-running the same input never duplicates rows."""

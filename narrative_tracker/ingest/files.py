@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from narrative_tracker import db
+from narrative_tracker import db, textsafe
 from narrative_tracker.ingest.formats import FileResult, IngestOptions, read_file
 from narrative_tracker.ingest.inputs import Refused, max_file_bytes, read_input, walk_inputs
 from narrative_tracker.ingest.language import detect_language
@@ -113,6 +113,7 @@ class IngestReport:
     files_quarantined: int = 0  # read (or refused) and no article: every record of it is in quarantine
     files_skipped: int = 0  # not read, with a reason in skip_reasons (unchanged files among them)
     files_unchanged: int = 0  # skipped: same bytes and options as an earlier ingest
+    files_repaired: int = 0  # read with repairs (bad bytes, NULs, controls, ...), noted in their input_files row
     files_parsed: int = 0
     articles_parsed: int = 0
     articles_new: int = 0
@@ -143,6 +144,7 @@ class IngestReport:
             "files_skipped": self.files_skipped,
             "skip_reasons": dict(self.skip_reasons),
             "files_unchanged": self.files_unchanged,
+            "files_repaired": self.files_repaired,
             "files_parsed": self.files_parsed,
             "records_seen": self.records_seen,
             "articles_parsed": self.articles_parsed,
@@ -285,14 +287,14 @@ def _account(report: IngestReport, path: Path, outcome: str, reason: str | None,
     else:
         report.files_skipped += 1
         report.skip_reasons[reason] += 1
-    report.outcomes.append({"path": str(path), "outcome": outcome, "reason": reason, "source_sha256": sha,
+    report.outcomes.append({"path": textsafe.path_text(path), "outcome": outcome, "reason": reason, "source_sha256": sha,
                             "articles": articles, "quarantined": quarantined, "ingest_id": report.ingest_id,
                             "seen_at": now})
 
 
 def _refused_result(path: Path, refused: Refused) -> FileResult:
     """A whole-file quarantine record for a path that was not read (its id rests on the path, not on bytes)."""
-    source = str(path)
+    source = textsafe.path_text(path)
     return FileResult(source, hashlib.sha256(source.encode()).hexdigest(), 0, None, None,
                       quarantined=[QuarantineRecord(source, refused.reason, refused.detail)])
 
@@ -359,8 +361,10 @@ def ingest_paths(
         report.articles_parsed += len(result.articles)
         report.quarantined += len(result.quarantined)
         report.quarantine_reasons.update(q.reason for q in result.quarantined)
-        if result.articles:
-            _account(report, path, "ingested", None, now, result.sha256, len(result.articles), len(result.quarantined))
+        if result.note:
+            report.files_repaired += 1
+        if result.articles:  # a repaired file's row says what was repaired
+            _account(report, path, "ingested", result.note, now, result.sha256, len(result.articles), len(result.quarantined))
         else:
             reason = result.quarantined[0].reason if result.quarantined else "no articles"
             _account(report, path, "quarantined", reason, now, result.sha256, 0, len(result.quarantined))

@@ -39,6 +39,10 @@ def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> st
                 f"({a['new_articles'].value} new, {a['articles_parsed'].value - a['new_articles'].value} already present) "
                 f"+ {q['quarantined_this_run'].value} quarantined ({q['new_records'].value} new)."
             )
+            repaired = a["files_repaired"].value if "files_repaired" in a else 0
+            if repaired:
+                lines.append(f"{repaired} file{'s' if repaired > 1 else ''} read with repairs (bad bytes, NULs, control "
+                             "characters): what was repaired is in input_files.reason.")
         lines.append(f"\nDatabase {path}: " + ", ".join(f"{v} {k}" for k, v in summary["counts"].items()))
         lines.append("\nArticles:")
         lines.append(str(summary["articles"]))

@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from narrative_tracker import textsafe
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of
 
 FORMATS = ("text", "html", "csv", "jsonl", "feed")
@@ -76,6 +77,7 @@ class FileResult:
     encoding: str | None
     articles: list[ParsedArticle] = field(default_factory=list)
     quarantined: list[QuarantineRecord] = field(default_factory=list)
+    note: str | None = None  # what was repaired to read it ("repaired: 1 invalid UTF-8 sequence replaced ..."), if anything
 
 
 class DecodeError(ValueError):
@@ -97,35 +99,69 @@ _BOMS = [
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a file's bytes; return ``(text, encoding)`` or raise ``DecodeError``.
 
-    Order: a byte-order mark decides; then strict UTF-8; then charset-normalizer's
-    best guess (cp1251, Latin-1, ...) when it is coherent. Bytes that nothing
-    decodes (binary files, random bytes) raise with the offset of the first bad byte.
+    Order: a byte-order mark decides; then UTF-8 — strict, or with each invalid sequence replaced by U+FFFD when
+    the file is mostly UTF-8 (it holds at least as many valid multi-byte characters as invalid sequences: one bad
+    byte never turns a UTF-8 file into another charset's mojibake); then charset-normalizer's best guess (cp1251,
+    Latin-1, ...) when it is coherent. NUL bytes in the first 8 KiB mean a binary file; later ones are removed.
+    Text that is then unsafe to store (controls, noncharacters) is cleaned (``textsafe.clean``, line ends kept for
+    the parsers). Repairs are counted in the current ``textsafe.tally``. Bytes that nothing decodes (binary files,
+    random bytes) raise with the offset of the first bad byte.
     """
     if not data.strip():
         raise DecodeError("empty file", "the file has no content" if not data else "the file is only whitespace")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
+            if encoding == "utf-8-sig":
+                break  # UTF-8 with a byte-order mark: read as UTF-8 below (bad bytes replaced the same way)
             try:
-                return data.decode(encoding), encoding
+                return _safe(data.decode(encoding)), encoding
             except UnicodeDecodeError as exc:
                 raise DecodeError("undecodable bytes", f"{encoding} byte-order mark but bad bytes at offset {exc.start}") from exc
     if b"\x00" in data[:8192]:
         raise DecodeError("binary file", "NUL bytes in the first 8 KiB: not a text, HTML, CSV, JSON or feed file")
+    body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
-        return data.decode("utf-8"), "utf-8"
+        return _safe(body.decode("utf-8")), "utf-8"
     except UnicodeDecodeError as exc:
-        first_bad = exc.start
+        first_bad = exc.start + len(data) - len(body)
+    text = _mostly_utf8(body)
+    if text is not None:
+        textsafe.mark("bad_utf8_at", first_bad)
+        return _safe(text), "utf-8"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
+    nul = data.count(b"\x00")
+    best = from_bytes(data.replace(b"\x00", b"") if nul else data).best()
     if best is not None and best.encoding and best.chaos < 0.2:
         text = str(best)
         if _looks_like_prose(text):
-            return text, best.encoding
+            textsafe.count("nul", nul)
+            return _safe(text), best.encoding
     raise DecodeError(
         "undecodable bytes",
         f"not UTF-8 (first bad byte at offset {first_bad}) and no confident single encoding",
     )
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` as UTF-8 with invalid sequences replaced, when valid multi-byte characters are at least as many as
+    the invalid sequences (else ``None``: another charset is likelier). Counts the replacements."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
+    if invalid <= 0 or non_ascii - invalid < invalid:
+        return None
+    textsafe.count("bad_utf8", invalid)
+    return text
+
+
+def _safe(text: str) -> str:
+    """Decoded text without NULs (counted) and with what ``textsafe.clean`` removes removed, line ends untouched."""
+    nul = text.count("\x00")
+    if nul:
+        text = text.replace("\x00", "")
+        textsafe.count("nul", nul)
+    return textsafe.clean(text, None, newlines=False)
 
 
 def _looks_like_prose(text: str) -> bool:
@@ -174,10 +210,23 @@ def _parser(fmt: str):
     return mod.parse
 
 
+def over_cap(length: int, source: str, locator: str | None, excerpt: str) -> QuarantineRecord | None:
+    """The quarantine record of an article whose text has ``length`` characters, when that is over the cap."""
+    if length <= textsafe.MAX_ARTICLE_CHARS:
+        return None
+    return QuarantineRecord(source, "article over size cap",
+                            f"{length:,} characters of text, over the cap of {textsafe.MAX_ARTICLE_CHARS:,} per article",
+                            locator, excerpt_of(excerpt[:400]))
+
+
 def read_file(path: str | os.PathLike, options: IngestOptions | None = None, data: bytes | None = None) -> FileResult:
-    """Read one file into articles and quarantine records. Never raises for bad content."""
+    """Read one file into articles and quarantine records. Never raises for bad content.
+
+    Every string is made safe to store on the way (``textsafe``); what had to be repaired is ``FileResult.note``.
+    An article whose text is over ``textsafe.MAX_ARTICLE_CHARS`` is quarantined ("article over size cap").
+    """
     options = options or IngestOptions()
-    source = str(path)
+    source = textsafe.path_text(path)
     if data is None:
         try:
             data = Path(path).read_bytes()
@@ -187,21 +236,28 @@ def read_file(path: str | os.PathLike, options: IngestOptions | None = None, dat
                 quarantined=[QuarantineRecord(source, "unreadable file", f"{type(exc).__name__}: {exc}")],
             )
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        text, encoding = decode_bytes(data)
-    except DecodeError as exc:
-        return FileResult(
-            source, sha, len(data), None, None,
-            quarantined=[QuarantineRecord(source, exc.reason, exc.detail, excerpt=excerpt_of(data))],
-        )
-    fmt = options.format or detect_format(path, text)
-    result = FileResult(source, sha, len(data), fmt, encoding)
-    try:
-        articles, quarantined = _parser(fmt)(text, source, options)
-    except Exception as exc:  # a parser bug must not lose the file: quarantine it with the error
-        articles, quarantined = [], [
-            QuarantineRecord(source, "parse error", f"{fmt} parser failed: {type(exc).__name__}: {exc}", excerpt=excerpt_of(text))
-        ]
-    result.articles = articles
+    with textsafe.tally() as repairs:
+        try:
+            text, encoding = decode_bytes(data)
+        except DecodeError as exc:
+            return FileResult(
+                source, sha, len(data), None, None,
+                quarantined=[QuarantineRecord(source, exc.reason, exc.detail, excerpt=excerpt_of(data))],
+            )
+        fmt = options.format or detect_format(path, text)
+        result = FileResult(source, sha, len(data), fmt, encoding)
+        try:
+            articles, quarantined = _parser(fmt)(text, source, options)
+        except Exception as exc:  # a parser bug must not lose the file: quarantine it with the error
+            articles, quarantined = [], [
+                QuarantineRecord(source, "parse error", f"{fmt} parser failed: {type(exc).__name__}: {exc}", excerpt=excerpt_of(text))
+            ]
+    for article in articles:
+        big = over_cap(len(article.body), source, article.locator, article.body)
+        if big is None:
+            result.articles.append(article)
+        else:
+            quarantined.append(big)
     result.quarantined = quarantined
+    result.note = textsafe.repair_note(repairs)
     return result

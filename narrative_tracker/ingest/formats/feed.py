@@ -16,6 +16,7 @@ import time
 
 import feedparser
 
+from narrative_tracker import textsafe
 from narrative_tracker.ingest.dates import parse_date, plausible
 from narrative_tracker.ingest.formats import IngestOptions
 from narrative_tracker.ingest.formats.html import drop_title, html_to_paragraphs, split_paragraphs, take_text_date
@@ -24,6 +25,18 @@ from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of
 # Entry fields holding a date, most relevant first ("updated" also carries RSS 1.0 dc:date).
 _DATE_FIELDS = ("published", "updated", "created")
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+_INVALID = "\U0010fffd"  # private-use marker: a reference to no character was here (textsafe.xml_references)
+
+
+def _has_invalid(value) -> bool:
+    """True when a feedparser value (dicts, lists, strings) holds the marker of an invalid reference."""
+    if isinstance(value, str):
+        return _INVALID in value
+    if isinstance(value, dict):
+        return any(_has_invalid(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_invalid(v) for v in value)
+    return False
 
 
 def _detail_text(detail: dict | None, fallback: str | None = None) -> list[str]:
@@ -71,6 +84,9 @@ def parse(text: str, source: str, options: IngestOptions) -> tuple[list[ParsedAr
     """A feed document -> one article per entry that has text."""
     # Bytes in a stream: a str would be taken for a URL or a file name. The text is
     # already decoded, so the charset header overrides any encoding in the XML prolog.
+    # a reference XML forbids crashes feedparser's fallback parser: references to controls are removed, one to no
+    # character at all (a surrogate such as &#xD800;) marks its entry, which is quarantined ("invalid character")
+    text = textsafe.xml_references(text, invalid=_INVALID)
     parsed = feedparser.parse(
         io.BytesIO(text.encode("utf-8")),
         response_headers={"content-type": "application/xml; charset=utf-8"},
@@ -84,13 +100,20 @@ def parse(text: str, source: str, options: IngestOptions) -> tuple[list[ParsedAr
         return [], [QuarantineRecord(source, "feed has no entries", "the feed parsed but holds no item or entry", excerpt=excerpt_of(text))]
 
     feed = parsed.get("feed") or {}
-    outlet = " ".join(_detail_text(feed.get("title_detail"), feed.get("title"))) or None
+    outlet = " ".join(_detail_text(feed.get("title_detail"), feed.get("title"))).replace(_INVALID, "\ufffd") or None
     feed_language = normalize_ws(feed.get("language")) or None
 
     articles: list[ParsedArticle] = []
     quarantined: list[QuarantineRecord] = []
     for number, entry in enumerate(entries, 1):
         locator = f"entry {number}"
+        if _has_invalid(entry):
+            raw = {"title": entry.get("title"), "link": entry.get("link"), "id": entry.get("id")}
+            quarantined.append(QuarantineRecord(
+                source, "invalid character", "a character reference to no character (a surrogate such as &#xD800; or "
+                "a code point past U+10FFFF), which XML forbids", locator,
+                excerpt_of(json.dumps(raw, ensure_ascii=False).replace(_INVALID, "&#?;"))))
+            continue
         title = " ".join(_detail_text(entry.get("title_detail"), entry.get("title"))) or None
         paragraphs, text_language = _entry_body(entry)
         paragraphs = drop_title(paragraphs, title)

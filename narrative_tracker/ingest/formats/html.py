@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 import lxml.html
 from lxml import etree
 
+from narrative_tracker import textsafe
 from narrative_tracker.ingest.dates import find_date, is_date_line, parse_date
 from narrative_tracker.ingest.formats import IngestOptions
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
@@ -158,7 +159,7 @@ def parse(text: str, source: str, options: IngestOptions) -> tuple[list[ParsedAr
     def no_main_text(detail: str) -> tuple[list[ParsedArticle], list[QuarantineRecord]]:
         return [], [QuarantineRecord(source, "no main text", detail, excerpt=excerpt_of(text))]
 
-    root = load_html(text)
+    root = load_html(textsafe.xml_references(text))  # references to controls make trafilatura find no text
     if root is None:
         return no_main_text("the file could not be parsed as an HTML page")
     doc = trafilatura.bare_extraction(

@@ -24,8 +24,9 @@ from typing import Any
 
 import polars as pl
 
+from narrative_tracker import textsafe
 from narrative_tracker.ingest.dates import parse_date, plausible
-from narrative_tracker.ingest.formats import IngestOptions
+from narrative_tracker.ingest.formats import IngestOptions, over_cap
 from narrative_tracker.ingest.formats.html import drop_title, split_paragraphs, take_text_date
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
@@ -158,6 +159,17 @@ class _DateCache(dict):
 # --------------------------------------------------------------------------- records -> articles
 
 
+def _text_length(value: Any) -> int:
+    """Characters of text in a cell (a string, or a list / object of strings), counted before any is split."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        return sum(_text_length(v) for v in value)
+    if isinstance(value, dict):
+        return _text_length(value.get("text") or value.get("value"))
+    return 0
+
+
 def _article(record: dict[str, Any], mapping: dict[str, str], options: IngestOptions, locator: str, dates: _DateCache) -> ParsedArticle | None:
     """One row/object as an article; ``None`` when it has no text."""
 
@@ -227,7 +239,17 @@ def _articles(source: str, columns: list[str], records: Iterable[tuple[str, dict
     articles: list[ParsedArticle] = []
     quarantined: list[QuarantineRecord] = []
     for locator, record in records:
-        article = _article(record, mapping, options, locator, dates)
+        length = _text_length(record.get(mapping["text"]))
+        big = over_cap(length, source, locator, str(record.get(mapping["text"]))[:400])
+        if big is not None:  # quarantined before its text is split: a huge cell costs no further copies
+            quarantined.append(big)
+            continue
+        try:
+            article = _article(record, mapping, options, locator, dates)
+        except Exception as exc:  # noqa: BLE001 - one record's surprise must not cost its neighbours
+            quarantined.append(QuarantineRecord(source, "unreadable record", f"{type(exc).__name__}: {exc}", locator,
+                                                excerpt_of(repr(record)[:400])))
+            continue
         if article is not None:
             articles.append(article)
             continue
@@ -353,16 +375,28 @@ def _has_text_column(columns: list[str], options: IngestOptions) -> bool:
     return True
 
 
+def _json_problem(exc: Exception) -> str:
+    """The detail of a JSON text that could not be read."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} (line {exc.lineno}, column {exc.colno})"
+    if isinstance(exc, RecursionError):
+        return "nested deeper than the JSON reader allows (arrays or objects inside each other, level after level)"
+    return f"{type(exc).__name__}: {exc}"  # e.g. an integer of more digits than Python converts
+
+
 def _json_records(text: str, source: str, options: IngestOptions) -> tuple[list[tuple[str, Any]], list[QuarantineRecord]]:
-    """``(locator, value)`` pairs: items of a JSON array/object, or one per JSON Lines line."""
+    """``(locator, value)`` pairs: items of a JSON array/object, or one per JSON Lines line. Every value is cleaned
+    (``textsafe.clean_json``); a line that cannot be read — broken, nested too deep, a number too long — is
+    quarantined alone with its line number."""
     stripped = text.strip()
-    whole_error: json.JSONDecodeError | None = None
+    whole_error: Exception | None = None
     if stripped[:1] in ("[", "{"):
         try:
             whole = json.loads(stripped)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
             whole_error = exc
         else:
+            whole = textsafe.clean_json(whole)
             if isinstance(whole, dict):
                 items = _wrapped_list(whole)
                 if items is None or _has_text_column(list(whole), options):
@@ -376,15 +410,16 @@ def _json_records(text: str, source: str, options: IngestOptions) -> tuple[list[
         if not line.strip():
             continue
         try:
-            records.append((f"line {number}", json.loads(line)))
+            value = json.loads(line)
         except json.JSONDecodeError as exc:
             quarantined.append(QuarantineRecord(source, "malformed json", f"{exc.msg} (column {exc.colno})", f"line {number}", excerpt_of(line)))
+        except (ValueError, RecursionError) as exc:
+            quarantined.append(QuarantineRecord(source, "malformed json", _json_problem(exc), f"line {number}", excerpt_of(line)))
+        else:
+            records.append((f"line {number}", textsafe.clean_json(value)))
     if not records and whole_error is not None and len(quarantined) > 1:
         # one pretty-printed document with an error, not JSON Lines: report it once, for the whole file
-        return [], [
-            QuarantineRecord(source, "malformed json", f"{whole_error.msg} (line {whole_error.lineno}, column {whole_error.colno})",
-                             None, excerpt_of(text))
-        ]
+        return [], [QuarantineRecord(source, "malformed json", _json_problem(whole_error), None, excerpt_of(text))]
     return records, quarantined
 
 
