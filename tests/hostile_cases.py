@@ -45,3 +45,57 @@ def assert_nothing_unsafe_stored(con) -> None:
 def assert_terminal_safe(text: str) -> None:
     found = sorted({f"U+{ord(ch):04X}" for ch in TERMINAL_UNSAFE.findall(text)})
     assert not found, f"raw control characters in terminal output: {found}"
+
+
+def big_jsonl(path, megabytes: float = 49.0) -> dict:
+    """A JSON Lines file of about ``megabytes`` MB (under the 50 MB file cap) that stresses memory per field:
+    one record whose text alone is most of the file (over the article cap), three records of one ~900,000-character
+    paragraph each (under the cap: split into paragraphs of at most textsafe.MAX_PARAGRAPH_CHARS), and ordinary
+    records of Cyrillic and Latin text (few distinct paragraphs, so a full run embeds little). Returns what it wrote."""
+    import json
+
+    sentence_en = "Officials said the protest in the capital was organised from abroad by foreign services. "
+    sentence_ru = "Власти заявили, что протест в столице был организован из-за рубежа иностранными службами. "
+    target = int(megabytes * 1024 * 1024)
+    written = 0
+    counts = {"huge": 1, "long": 3, "ordinary": 0}
+    with open(path, "w", encoding="utf-8") as handle:
+        def write(record) -> None:
+            nonlocal written
+            line = json.dumps(record, ensure_ascii=False) + "\n"
+            handle.write(line)
+            written += len(line.encode("utf-8"))
+
+        write({"title": "Ordinary 0", "text": sentence_en * 3, "outlet": "Outlet A", "date": "2022-01-05"})
+        write({"title": "Huge", "text": sentence_en * (int(target * 0.55) // len(sentence_en)), "date": "2022-01-05"})
+        for i in range(3):
+            numbered = "".join(f"{sentence_en[:-2]} (number {k}). " for k in range(900_000 // (len(sentence_en) + 12)))
+            write({"title": f"Long {i}", "text": f"Long {i}. {numbered}", "date": "2022-01-06"})
+        n = 1
+        while written < target - 5_000:
+            body = "\n\n".join(f"{(sentence_ru if n % 2 else sentence_en) * 4}Paragraph {k}." for k in range(4))
+            write({"title": f"Ordinary {n}", "text": body, "outlet": f"Outlet {n % 7}", "date": f"2022-01-0{1 + n % 9}"})
+            n += 1
+        counts["ordinary"] = n
+    return counts
+
+
+PEAK_RSS = r"""
+import resource, subprocess, sys
+proc = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+sys.stdout.write(proc.stdout)
+sys.stderr.write(proc.stderr)
+print(f"\nPEAK_RSS_KB {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")
+sys.exit(proc.returncode)
+"""
+
+
+def peak_rss(command: list[str], **kwargs):
+    """Run ``command`` under a fresh Python parent; ``(completed process, peak RSS in MB of the command and its
+    children)``. The parent's RUSAGE_CHILDREN sees only this command, whatever else the test process ran."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True, **kwargs)
+    kb = int(proc.stdout.rsplit("PEAK_RSS_KB", 1)[1].split()[0])
+    return proc, kb / 1024

@@ -21,6 +21,7 @@ from enum import Enum
 
 from narrative_tracker.ingest.dates import is_date_line
 from narrative_tracker.models import normalize_ws, stable_hash
+from narrative_tracker.textsafe import MAX_PARAGRAPH_CHARS
 
 
 class BlockKind(str, Enum):
@@ -121,6 +122,24 @@ def split_blocks(body: str) -> list[str]:
     return blocks
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?…。！？][\"'»”’)\]]*\s+")
+
+
+def split_long(block: str, cap: int = MAX_PARAGRAPH_CHARS) -> list[str]:
+    """A block over ``cap`` characters as pieces of at most ``cap``: cut at the last sentence end in the second half
+    of each window, else at the last space there, else at the cap (text with no spaces)."""
+    pieces: list[str] = []
+    start = 0
+    while len(block) - start > cap:
+        window = block[start : start + cap]
+        ends = [m.end() for m in _SENTENCE_BREAK.finditer(window, cap // 2)]
+        cut = ends[-1] if ends else (window.rfind(" ", cap // 2) + 1 or cap)
+        pieces.append(block[start : start + cut].strip())
+        start += cut
+    pieces.append(block[start:].strip())
+    return [p for p in pieces if p]
+
+
 def _hard_wrapped(lines: list[str]) -> bool:
     """True when the lines look like one paragraph wrapped at a fixed width (e-mail, plain-text exports)."""
     body = lines[:-1]
@@ -211,15 +230,20 @@ def paragraphs_of(body: str, language: str | None = None) -> tuple[list[Paragrap
     language (see ``classify_block``).
 
     Text is whitespace-normalised. A block repeated verbatim later in the same article
-    (scrapers sometimes capture a body twice) is dropped as ``duplicate``.
+    (scrapers sometimes capture a body twice) is dropped as ``duplicate``. A block over
+    ``textsafe.MAX_PARAGRAPH_CHARS`` is split at sentence ends (``split_long``; counted as ``split_long`` in the
+    returned counts, not dropped).
     """
     kept: list[Paragraph] = []
     dropped: dict[str, int] = {}
     seen: set[str] = set()
-    blocks = split_blocks(body)
+    found = split_blocks(body)
+    blocks = [piece for block in found for piece in (split_long(block) if len(block) > MAX_PARAGRAPH_CHARS else [block])]
+    if len(blocks) > len(found):
+        dropped["split_long"] = sum(len(b) > MAX_PARAGRAPH_CHARS for b in found)
     for index, block in enumerate(blocks):
         kind = classify_block(block, language)
-        if len(blocks) == 1 and kind is not BlockKind.BOILERPLATE:
+        if len(found) == 1 and kind is not BlockKind.BOILERPLATE:
             # A one-block body (a claim, a post, a CSV row) has no page furniture around it:
             # caption / heading rules would only throw real text away.
             kind = BlockKind.BODY

@@ -39,6 +39,7 @@ class ParagraphReport:
     paragraphs: int = 0
     distinct_texts: int = 0
     articles_without_paragraphs: int = 0
+    long_blocks_split: int = 0  # blocks over textsafe.MAX_PARAGRAPH_CHARS, split at sentence ends
     dropped_blocks: Counter = field(default_factory=Counter)  # kind -> count
     per_day: Counter = field(default_factory=Counter)  # day -> paragraphs
 
@@ -48,6 +49,7 @@ class ParagraphReport:
             "paragraphs": self.paragraphs,
             "distinct_texts": self.distinct_texts,
             "articles_without_paragraphs": self.articles_without_paragraphs,
+            "long_blocks_split": self.long_blocks_split,
             "dropped_blocks": dict(self.dropped_blocks),
         }
 
@@ -63,6 +65,7 @@ def build_paragraphs(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.dat
     for article_id, day, body, article_language in con.execute(db.query("articles_in_partitions"), {"start": start, "end": end}).fetchall():
         report.articles += 1
         kept, dropped = paragraphs_of(body, article_language)
+        report.long_blocks_split += dropped.pop("split_long", 0)
         report.dropped_blocks.update(dropped)
         if not kept:
             report.articles_without_paragraphs += 1

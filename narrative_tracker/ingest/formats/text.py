@@ -23,6 +23,7 @@ from pathlib import Path
 
 from narrative_tracker.paragraphs.clean import BlockKind, byline_name, classify_block, source_name, split_blocks
 from narrative_tracker.ingest.dates import find_date, is_date_line
+from narrative_tracker.ingest.formats import over_cap
 from narrative_tracker.models import ParsedArticle, QuarantineRecord, excerpt_of, normalize_ws
 
 _MAX_HEADLINE_WORDS = 30
@@ -49,6 +50,9 @@ def _date_from_filename(source: str):
 
 
 def parse(text: str, source: str, options=None) -> tuple[list[ParsedArticle], list[QuarantineRecord]]:
+    big = over_cap(len(text), source, None, text[:400])
+    if big is not None:  # one file, one article: refused before its text is split
+        return [], [big]
     blocks = split_blocks(text)
     if not blocks:
         return [], [QuarantineRecord(source, "empty file", "no text after decoding", excerpt=excerpt_of(text))]
