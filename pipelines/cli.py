@@ -15,8 +15,15 @@ import argparse
 import datetime as dt
 import sys
 
+from narrative_tracker import textsafe
 from narrative_tracker.settings import enable_progress, load_settings
 from pipelines.cli_args import COLUMN_OPTIONS, parser
+
+
+def echo(text: object = "", err: bool = False, flush: bool = False) -> None:
+    """Print one message for a terminal: every control character escaped (``textsafe.for_terminal``), so a title,
+    outlet or label an input carried cannot move the cursor, recolour or retitle the analyst's terminal."""
+    print(textsafe.for_terminal(str(text)), file=sys.stderr if err else sys.stdout, flush=flush)
 
 
 class CommandError(RuntimeError):
@@ -34,13 +41,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     ingest |= {f"{name}_column": getattr(args, f"{name}_column") for name in COLUMN_OPTIONS}
     options = RunOptions(inputs=tuple(args.input or ()), ingest={k: v for k, v in ingest.items() if v is not None},
                          all_days=args.all_days, force=args.force, workers=args.workers, verbose=args.verbose)
-    return run_pipeline(args.settings, options, say=lambda line: print(line, flush=True))
+    return run_pipeline(args.settings, options, say=lambda line: echo(line, flush=True))
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
     from narrative_tracker.surfaces.summary import summary_text
 
-    print(summary_text(args.db))
+    echo(summary_text(args.db))
     return 0
 
 
@@ -51,14 +58,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.stance_pairs:
         pairs = suite.evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json)
-        print(json.dumps(pairs, indent=2) if args.json else suite.format_stance_pairs(pairs, args.stance_pairs))
+        echo(json.dumps(pairs, indent=2) if args.json else suite.format_stance_pairs(pairs, args.stance_pairs))
         return 0
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
         discovery_db=args.discovery_db, documents=args.documents, db=args.db, semeval=args.semeval,
         semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads))
     result = suite.evaluate(request)
-    print(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
+    echo(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
     return 0
 
 
@@ -67,7 +74,7 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     from narrative_tracker.narratives.codebook_edit import write_codebook
 
     loaded = write_codebook(args.out, codebook_from_semeval(load_semeval(args.folder)))  # validated, renamed into place
-    print(f"wrote {args.out}: {len(loaded.narratives)} narratives, {sum(len(n.examples) for n in loaded.narratives)} examples")
+    echo(f"wrote {args.out}: {len(loaded.narratives)} narratives, {sum(len(n.examples) for n in loaded.narratives)} examples")
     return 0
 
 
@@ -77,7 +84,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
     with connection(args.db, read_only=True) as con:
         rows = recent_alerts(con, args.since, args.limit)
-    print("\n".join(f"{day}  {kind:<8}  {nid:<22}  {message}" for day, kind, nid, message in rows) or "no alerts")
+    echo("\n".join(f"{day}  {kind:<8}  {nid:<22}  {message}" for day, kind, nid, message in rows) or "no alerts")
     return 0
 
 
@@ -89,13 +96,13 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     if action == "list":
         with connection(args.db, read_only=True) as con:
             for nid, origin, status, size, label, terms in list_narratives(con):
-                print(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else ""))
+                echo(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else ""))
         return 0
     try:
         with connection(args.db) as con:
             if action == "promote":
                 examples = promote_to_codebook(con, args.narrative_id, args.new_id, args.label or None, args.codebook)
-                print(f"appended {args.new_id} to {args.codebook} with {len(examples)} examples; "
+                echo(f"appended {args.new_id} to {args.codebook} with {len(examples)} examples; "
                       "run `narratives run --db DB` (no --input) to detect it on every day")
             else:
                 value = {"rename": getattr(args, "label", None), "merge": getattr(args, "target", None)}.get(action)
@@ -103,7 +110,7 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     publish(args.db)
-    print(f"{action} {args.narrative_id}: recorded and published; it is re-applied after every run")
+    echo(f"{action} {args.narrative_id}: recorded and published; it is re-applied after every run")
     return 0
 
 
@@ -111,7 +118,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from narrative_tracker.surfaces.report import write_report
 
     path = write_report(args.db, args.out, dt.date.fromisoformat(args.day) if args.day else None, language=args.language)
-    print(f"report written: {path.resolve()}")
+    echo(f"report written: {path.resolve()}")
     return 0
 
 
@@ -122,14 +129,14 @@ def cmd_search(args: argparse.Namespace) -> int:
                             dt.date.fromisoformat(args.date_to) if args.date_to else None, args.limit)
     try:
         results = run_search(args.db, args.query, filters, mode=args.mode, model=args.model, precision=args.precision,
-                             warn=lambda message: print(f"narratives: {message}", file=sys.stderr))
+                             warn=lambda message: echo(f"narratives: {message}", err=True))
     except RuntimeError as exc:  # the keyword index is missing and only keyword search was asked for
         raise CommandError(str(exc)) from None
     for title, frame in results:
-        print(f"\n{title}: {frame.height} results")
+        echo(f"\n{title}: {frame.height} results")
         for row in frame.iter_rows(named=True):
             narratives = ", ".join(row["narratives"] or []) or "-"
-            print(f"  {row['score']:.3f}  {row['day']}  {row['outlet']}  [{narratives}]\n      {row['text'][:300]}")
+            echo(f"  {row['score']:.3f}  {row['day']}  {row['outlet']}  [{narratives}]\n      {row['text'][:300]}")
     return 0
 
 
@@ -139,7 +146,7 @@ def cmd_setup(args: argparse.Namespace) -> int:
     from narrative_tracker.warehouse import from_setting
 
     schema.setup(args.db, dim=make_embedder(args.model).dim)
-    print(f"{from_setting(args.db).describe()}: tables ready")
+    echo(f"{from_setting(args.db).describe()}: tables ready")
     return 0
 
 
@@ -152,8 +159,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
     try:
         if args.statement is not None:
             return _run_sql(con, args.statement)
-        print(f"read-only SQL on {args.db} (files outside it cannot be read or written). End a statement with ';'. "
-              "Ctrl-D quits.", file=sys.stderr)
+        echo(f"read-only SQL on {args.db} (files outside it cannot be read or written). End a statement with ';'. "
+              "Ctrl-D quits.", err=True)
         buffer: list[str] = []
         while True:
             try:
@@ -175,14 +182,14 @@ def _run_sql(con, statement: str) -> int:
     try:
         frame = con.execute(statement).pl()
     except duckdb.PermissionException as exc:
-        print(f"narratives: refused: {exc}. `narratives sql` reads only the database; to export, use "
-              "`duckdb -readonly` yourself.", file=sys.stderr)
+        echo(f"narratives: refused: {exc}. `narratives sql` reads only the database; to export, use "
+              "`duckdb -readonly` yourself.", err=True)
         return 1
     except Exception as exc:  # noqa: BLE001 - show DuckDB's own message
-        print(f"narratives: {exc}", file=sys.stderr)
+        echo(f"narratives: {exc}", err=True)
         return 1
     with pl.Config(tbl_rows=50, fmt_str_lengths=80, tbl_width_chars=200, tbl_hide_column_data_types=True):
-        print(frame)
+        echo(frame)
     return 0
 
 
@@ -192,7 +199,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
     with connection(args.db, read_only=True) as con:
         count = export_review(con, args.out, args.limit)
-    print(f"wrote {count} assignments to {args.out}: fill correct_narrative / correct_stance, then "
+    echo(f"wrote {count} assignments to {args.out}: fill correct_narrative / correct_stance, then "
           f"`narratives train --review {args.out}` (detection) and `narratives train-stance --pairs DIR --review {args.out}` (stance)")
     return 0
 
@@ -209,7 +216,7 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
                                    extra=load_reviews(args.review) if args.review else None)
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
-    print(f"stance model {model.version}: {model.meta['class_counts']}")
+    echo(f"stance model {model.version}: {model.meta['class_counts']}")
     return 0
 
 
@@ -225,7 +232,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     heads = report.heads
-    print(f"heads {heads.key} for {heads.model}: " + ", ".join(
+    echo(f"heads {heads.key} for {heads.model}: " + ", ".join(
         f"{n} (threshold {heads.thresholds[i]:.2f})" for i, n in enumerate(heads.narrative_ids))
           + f"; written to {report.path}")
     return 0
@@ -269,16 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except (CommandError, RunError) as exc:
         for line in str(exc).splitlines() or ["failed"]:
-            print(f"narratives: {line}", file=sys.stderr)
+            echo(f"narratives: {line}", err=True)
         return exc.status
     except DatabaseLockedError as exc:  # one lock story for every command: which file, who, what to do
-        print(f"narratives: {exc}", file=sys.stderr)
+        echo(f"narratives: {exc}", err=True)
         return 3
     except WarehouseError as exc:
-        print(f"narratives: {exc}", file=sys.stderr)
+        echo(f"narratives: {exc}", err=True)
         return 2
     except duckdb.Error as exc:  # e.g. a file that is not a narratives database
-        print(f"narratives: {args.db}: {str(exc).splitlines()[0]}", file=sys.stderr)
+        echo(f"narratives: {args.db}: {str(exc).splitlines()[0]}", err=True)
         return 1
 
 

@@ -99,3 +99,62 @@ def peak_rss(command: list[str], **kwargs):
     proc = subprocess.run([sys.executable, "-c", PEAK_RSS, *command], capture_output=True, text=True, **kwargs)
     kb = int(proc.stdout.rsplit("PEAK_RSS_KB", 1)[1].split()[0])
     return proc, kb / 1024
+
+
+# Values an older version stored unsanitised (the chart renderer aborted on them; the terminal obeyed them).
+LEGACY = {
+    "outlet": "Outlet\x01\x00\ufffe name",
+    "title": "\x1b]0;pwned\x07\x1b[2J\x1b[31mRed title",
+    "label": "Label \x1b[31mred\x01 \uffff",
+    "text": "\x1b[1mBold\x1b[0m paragraph about the riots organised from abroad by foreign services.",
+    "message": "\x1b[2Jspike of \x01 something",
+    "term": "term\x1b[5m",
+}
+FORMULAS = ["=HYPERLINK(\"https://evil.example\",\"click\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
+def legacy_database(folder):
+    """A published database (no model needed) holding ``LEGACY`` values in every place a surface shows — as an
+    older version stored them, bypassing today's sanitiser — and codebook assignments of paragraphs that begin
+    like spreadsheet formulas (``FORMULAS``), for the review CSV."""
+    import datetime as dt
+
+    from narrative_tracker import db, schema
+    from narrative_tracker.ingest.files import ingest_paths
+    from narrative_tracker.paragraphs.split import build_paragraphs
+    from narrative_tracker.surfaces.search import build_index
+
+    inbox = folder / "in"
+    inbox.mkdir()
+    paragraphs = "\n\n".join(f"Paragraph {i} of the article tells of the riots in the capital, at some length." for i in range(8))
+    (inbox / "a.txt").write_text(f"Jan 5, 2022\n\nA headline\n\n{paragraphs}\n")
+    path = folder / "legacy.duckdb"
+    day = dt.date(2022, 1, 5)
+    with db.connection(path) as con:
+        ingest_paths(con, [inbox])
+        build_paragraphs(con, day, day)
+        ids = [r[0] for r in con.execute("SELECT paragraph_id FROM paragraphs ORDER BY paragraph_id").fetchall()]
+        assert len(ids) == 8
+        con.execute("UPDATE articles SET outlet = $o, outlets = [$o], title = $t", {"o": LEGACY["outlet"], "t": LEGACY["title"]})
+        con.execute("UPDATE paragraphs SET text = $x WHERE paragraph_id = $p", {"x": LEGACY["text"], "p": ids[0]})
+        for pid, formula in zip(ids[1:], FORMULAS):
+            con.execute("UPDATE paragraphs SET text = $x WHERE paragraph_id = $p", {"x": formula + " paragraph text", "p": pid})
+        now = dt.datetime(2022, 1, 6)
+        for nid, origin, label in (("d_0123456789", "discovered", LEGACY["label"]), ("cb_formula", "codebook", "=1+1 claim")):
+            con.execute("INSERT INTO narratives (narrative_id, label, description, origin, terms, paragraphs, status, created_at, "
+                        "updated_at, claim_label) VALUES ($n, $l, $l, $o, [$t], 1, 'active', $now, $now, $l)",
+                        {"n": nid, "l": label, "o": origin, "t": LEGACY["term"], "now": now})
+        con.execute("INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, confidence, method, "
+                    "evidence, stance, model, assigned_at) VALUES ($p, 'd_0123456789', $d, 0.9, 0.9, 'discovered', $l, "
+                    "'asserts', 'm', $now)", {"p": ids[0], "d": day, "l": LEGACY["label"], "now": now})
+        for pid in ids[1:7]:
+            con.execute("INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, confidence, method, "
+                        "evidence, stance, stance_confidence, model, assigned_at) VALUES ($p, 'cb_formula', $d, 0.5, 0.5, "
+                        "'codebook', 'x', 'asserts', 0.5, 'm', $now)", {"p": pid, "d": day, "now": now})
+        con.execute("INSERT INTO alerts VALUES ('spike-d_0123456789-2022-01-05', $d, 'd_0123456789', 'spike', 1, 0.5, 0.1, 4.0, "
+                    "$m, $now)", {"d": day, "m": LEGACY["message"], "now": now})
+        schema.refresh_daily_counts(con)
+        schema.ensure_embedding_table(con, 16)
+        build_index(con)
+    db.publish(path)
+    return path

@@ -11,7 +11,7 @@ import re
 
 import duckdb
 
-from narrative_tracker import db, schema
+from narrative_tracker import db, schema, textsafe
 from narrative_tracker.narratives.claims import MIN_WORDS, split_sentences
 from narrative_tracker.narratives.codebook import codebook_path as configured_codebook
 from narrative_tracker.narratives.codebook import load_codebook
@@ -34,6 +34,11 @@ def record_decision(con: duckdb.DuckDBPyConnection, narrative_id: str, action: s
     """
     if action not in DECISIONS:
         raise ValueError(f"action must be one of {DECISIONS}")
+    if action == "rename":  # a label is shown in charts, reports and terminals: sanitised like every stored text
+        value = textsafe.clean_label(value)
+        if not value:
+            raise ValueError("the new label is empty once control characters are removed: give a label with words")
+    note = textsafe.clean(note) if note else note
     known = con.execute("SELECT origin FROM narratives WHERE narrative_id = $n", {"n": narrative_id}).fetchone()
     if known is None:
         raise ValueError(f"no narrative {narrative_id!r} in this database")
@@ -74,6 +79,7 @@ def promote_to_codebook(con: duckdb.DuckDBPyConnection, narrative_id: str, new_i
     """
     if not re.match(r"^[a-z][a-z0-9_]{1,63}$", new_id):
         raise ValueError("the codebook id must be lower_snake_case")
+    label = textsafe.clean_label(label) or None
     path = configured_codebook(codebook_path)
     book = load_codebook(path)
     if new_id in book.ids:

@@ -2,6 +2,10 @@
 
 Each function takes an open connection and returns an ``alt.Chart``; ``png_bytes`` / ``svg_text`` /
 ``markdown_image`` render it for files, HTML reports and Dagster metadata.
+
+vl-convert aborts the whole process (a Rust panic, SIGABRT) on a control character, NUL or U+FFFE/U+FFFF in any
+string it draws. Nothing stored today holds one (``narrative_tracker.textsafe``), but a value an older version
+stored may: every frame is passed through ``textsafe.chart_frame`` before it becomes a chart.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import datetime as dt
 import altair as alt
 import duckdb
 
-from narrative_tracker import db
+from narrative_tracker import db, textsafe
 
 WIDTH = 640
 # Charts embed their data; long windows exceed Altair's default 5,000-row guard (a year of 15 narratives).
@@ -21,7 +25,7 @@ alt.data_transformers.disable_max_rows()
 
 def share_over_time(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 90, top: int = 8) -> alt.Chart:
     """7-day share of the day's paragraphs for the ``top`` narratives of the window ending ``end``."""
-    frame = con.execute(db.query("chart_share_over_time"), {"end": end, "days": days, "top": top}).pl()
+    frame = textsafe.chart_frame(con.execute(db.query("chart_share_over_time"), {"end": end, "days": days, "top": top}).pl())
     return (
         alt.Chart(frame, title=f"Narrative share of paragraphs (7-day), last {days} days")
         .mark_line(interpolate="monotone")
@@ -37,7 +41,7 @@ def share_over_time(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, 
 
 def outlet_heatmap(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 30, narratives: int = 10, outlets: int = 15) -> alt.Chart:
     """Paragraphs per outlet and narrative in the window ending ``end``."""
-    frame = con.execute(db.query("chart_outlet_heatmap"), {"end": end, "days": days, "narratives": narratives, "outlets": outlets}).pl()
+    frame = textsafe.chart_frame(con.execute(db.query("chart_outlet_heatmap"), {"end": end, "days": days, "narratives": narratives, "outlets": outlets}).pl())
     return (
         alt.Chart(frame, title=f"Who carries what (paragraphs, last {days} days)")
         .mark_rect()
@@ -53,7 +57,7 @@ def outlet_heatmap(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, d
 
 def alerts_timeline(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, days: int = 90) -> alt.Chart:
     """Spikes and emerging narratives in the window ending ``end``."""
-    frame = con.execute(db.query("chart_alerts"), {"end": end, "days": days}).pl()
+    frame = textsafe.chart_frame(con.execute(db.query("chart_alerts"), {"end": end, "days": days}).pl())
     return (
         alt.Chart(frame, title=f"Alerts, last {days} days")
         .mark_point(filled=True)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import duckdb
 import jinja2
 
-from narrative_tracker import db
+from narrative_tracker import db, textsafe
 from narrative_tracker.surfaces import charts
 
 TEMPLATE = """<!doctype html>
@@ -123,7 +123,8 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
     chart_svgs = [charts.svg_text(c) for c in (
         charts.share_over_time(con, day), charts.outlet_heatmap(con, day, days=7), charts.alerts_timeline(con, day),
     )]
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    # every value shown passes textsafe.for_chart (controls an older version stored are invalid in HTML), then autoescape
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=textsafe.for_chart)
     env.filters["web_link"] = web_link
     return env.from_string(TEMPLATE).render(
         day=day, start=start, db_path=db_path,
