@@ -6,6 +6,11 @@ correct_narrative, correct_stance``. The analyst fills the last two: ``correct_n
 (``no``: the paragraph does not carry the narrative -> trained as ``unrelated``), ``correct_stance`` =
 ``asserts`` / ``reports`` / ``refutes`` (empty: the predicted stance was right when ``correct_narrative`` is
 ``yes``). Rows left entirely empty are skipped.
+
+**Formula injection** (OWASP "CSV injection"): a paragraph, a label or an id comes from input files or analysts, and a
+spreadsheet runs a cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return as a formula. Every such
+cell is written with a single quote in front (``'=HYPERLINK(...)``), which spreadsheets show as text; ``load_review``
+removes that one quote again, so the text read back is the paragraph's own.
 """
 
 from __future__ import annotations
@@ -16,6 +21,22 @@ from pathlib import Path
 
 from narrative_tracker import db
 from narrative_tracker.narratives.stance_model import STANCES3
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(cell):
+    """A CSV cell no spreadsheet runs: a string beginning like a formula gets a leading ``'`` (so does one already
+    beginning with ``'`` and a formula character, so that ``restore`` is exact). Numbers are left as they are."""
+    if isinstance(cell, str) and (cell.startswith(FORMULA_STARTS) or (cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and cell[1:2])):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """The text ``neutralise`` was given."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] and cell[1:2] in FORMULA_STARTS else cell
+
 
 COLUMNS = ("paragraph_id", "narrative_id", "claim", "text", "detection_confidence", "stance", "stance_confidence",
            "correct_narrative", "correct_stance")
@@ -30,7 +51,7 @@ def export_review(con, out: str | os.PathLike, limit: int = 50) -> int:
         writer = csv.writer(handle)
         writer.writerow(COLUMNS)
         for row in rows:
-            writer.writerow(list(row) + ["", ""])
+            writer.writerow([neutralise(cell) for cell in row] + ["", ""])
     return len(rows)
 
 
@@ -51,11 +72,11 @@ def load_review(path: str | os.PathLike) -> tuple[list[str], list[str], list[str
                 raise ValueError(f"{path}:{n}: correct_narrative must be yes or no, not {verdict!r}")
             if stance and stance not in STANCES3:
                 raise ValueError(f"{path}:{n}: correct_stance must be one of {', '.join(STANCES3)}, not {stance!r}")
-            label = "unrelated" if verdict == "no" else (stance or row["stance"])
+            label = "unrelated" if verdict == "no" else (stance or restore(row["stance"] or ""))
             if label not in (*STANCES3, "unrelated"):
                 raise ValueError(f"{path}:{n}: no stance to learn")
-            claims.append(row["claim"])
-            texts.append(row["text"])
+            claims.append(restore(row["claim"]))
+            texts.append(restore(row["text"]))
             labels.append(label)
     return claims, texts, labels
 
