@@ -84,6 +84,23 @@ def working_path(path: str | os.PathLike) -> Path:
     return path.with_name(f"{path.stem}.work{path.suffix or '.duckdb'}")
 
 
+def database_files(path: str | os.PathLike) -> list[tuple[Path, str]]:
+    """``(file, what it is)`` for every local file of the warehouse ``path``: the published DuckDB file, the
+    working copy, their write-ahead logs and the publishing temporary; a DuckLake catalog file and its log. A
+    command never writes a file for people over one of these (``narrative_tracker.outfiles``)."""
+    if warehouse.is_lake_url(path):
+        wh = warehouse.from_setting(path)
+        if wh.kind != "ducklake-file":
+            return []
+        catalog = Path(wh.location)
+        return [(catalog, "the DuckLake catalog"), (catalog.with_name(catalog.name + ".wal"), "the DuckLake catalog's write-ahead log")]
+    path = Path(path)
+    work = working_path(path)
+    return [(path, "the database"), (path.with_name(path.name + ".wal"), "the database's write-ahead log"),
+            (work, "the database's working copy"), (work.with_name(work.name + ".wal"), "the working copy's write-ahead log"),
+            (path.with_name(f".{path.name}.publishing"), "the database being published")]
+
+
 def publish(path: str | os.PathLike) -> Path | None:
     """Atomically replace the published file ``path`` with a checkpointed copy of its working file.
 

@@ -12,7 +12,6 @@ database (``pipelines.run.dagster_instance``: ``DAGSTER_HOME`` when set, else ``
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from narrative_tracker import textsafe
@@ -72,7 +71,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_codebook(args: argparse.Namespace) -> int:
     from narrative_tracker.evaluation.semeval import codebook_from_semeval, load_semeval
     from narrative_tracker.narratives.codebook_edit import write_codebook
+    from narrative_tracker.outfiles import check_output
 
+    check_output(args.out, args.db)  # never the database, a link or a folder
     loaded = write_codebook(args.out, codebook_from_semeval(load_semeval(args.folder)))  # validated, renamed into place
     echo(f"wrote {args.out}: {len(loaded.narratives)} narratives, {sum(len(n.examples) for n in loaded.narratives)} examples")
     return 0
@@ -117,7 +118,10 @@ def cmd_narrative(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from narrative_tracker.surfaces.report import write_report
 
-    path = write_report(args.db, args.out, dt.date.fromisoformat(args.day) if args.day else None, language=args.language)
+    try:
+        path = write_report(args.db, args.out, args.day, language=args.language)
+    except OSError as exc:  # a full disk, a folder without write permission: the previous file is intact
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", status=1) from None
     echo(f"report written: {path.resolve()}")
     return 0
 
@@ -125,8 +129,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_search(args: argparse.Namespace) -> int:
     from narrative_tracker.surfaces.search import SearchFilters, run_search
 
-    filters = SearchFilters(args.outlet, dt.date.fromisoformat(args.date_from) if args.date_from else None,
-                            dt.date.fromisoformat(args.date_to) if args.date_to else None, args.limit)
+    filters = SearchFilters(args.outlet, args.date_from, args.date_to, args.limit)
     try:
         results = run_search(args.db, args.query, filters, mode=args.mode, model=args.model, precision=args.precision,
                              warn=lambda message: echo(f"narratives: {message}", err=True))
@@ -197,8 +200,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     from narrative_tracker.db import connection
     from narrative_tracker.narratives.review import export_review
 
-    with connection(args.db, read_only=True) as con:
-        count = export_review(con, args.out, args.limit)
+    from narrative_tracker.outfiles import check_output
+
+    check_output(args.out, args.db)  # before the database is opened: never the database, a link or a folder
+    try:
+        with connection(args.db, read_only=True) as con:
+            count = export_review(con, args.out, args.limit, database=args.db)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", status=1) from None
     echo(f"wrote {count} assignments to {args.out}: fill correct_narrative / correct_stance, then "
           f"`narratives train --review {args.out}` (detection) and `narratives train-stance --pairs DIR --review {args.out}` (stance)")
     return 0
@@ -258,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb
 
     from narrative_tracker.db import DatabaseLockedError
+    from narrative_tracker.outfiles import OutputError
     from narrative_tracker.warehouse import WarehouseError
     from pipelines.run import RunError
 
@@ -281,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     except DatabaseLockedError as exc:  # one lock story for every command: which file, who, what to do
         echo(f"narratives: {exc}", err=True)
         return 3
-    except WarehouseError as exc:
+    except (WarehouseError, OutputError) as exc:
         echo(f"narratives: {exc}", err=True)
         return 2
     except duckdb.Error as exc:  # e.g. a file that is not a narratives database

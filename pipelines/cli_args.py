@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 
 DEFAULT_DB_PATH = "NARRATIVES_DB or data/narratives.duckdb"
 COLUMN_OPTIONS = ("text", "title", "date", "outlet", "url", "author", "language", "id", "tags")
@@ -37,8 +38,37 @@ CODEBOOK = _options(lambda p: p.add_argument(
     help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or the bundled codebook/narratives.yaml)"))
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error: ``narratives: <what is wrong> (see `narratives <command> --help`)``, exit 2.
+    Sub-commands inherit it (argparse builds them with the parent's class)."""
+
+    def error(self, message: str):
+        from narrative_tracker.textsafe import for_terminal
+
+        self.exit(2, for_terminal(f"narratives: {message} (see `{self.prog} --help`)") + "\n")
+
+
+def day(text: str) -> dt.date:
+    """An ``argparse`` type: a calendar day written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day: write YYYY-MM-DD, e.g. 2022-01-05") from None
+
+
+def positive(text: str) -> int:
+    """An ``argparse`` type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 def parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="narratives",
         description="Track propaganda narratives in news articles: ingest, clean, split and embed into DuckDB via Dagster.",
     )
@@ -66,7 +96,7 @@ def parser() -> argparse.ArgumentParser:
                      help="separator of multi-valued CSV cells such as outlets or tags (default: '+')")
     run.add_argument("--format", choices=["text", "html", "csv", "jsonl", "feed"],
                      help="read every file as this format instead of detecting it per file")
-    run.add_argument("--workers", type=int, default=1, metavar="N",
+    run.add_argument("--workers", type=positive, default=1, metavar="N",
                      help="write N ranges of days at once, each in its own process (DuckLake on PostgreSQL only; "
                           "discovery, alerts and publishing still run once, after them)")
     run.add_argument("--force", action="store_true",
@@ -97,7 +127,7 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--semeval-train", default="", metavar="DIR",
                           help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
                                "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")
-    evaluate.add_argument("--folds", type=int, default=5, metavar="K", help="folds for --semeval and --stance-pairs (default 5)")
+    evaluate.add_argument("--folds", type=positive, default=5, metavar="K", help="folds for --semeval and --stance-pairs (default 5)")
     evaluate.add_argument("--stance-pairs", default="", metavar="DIR",
                           help="score the stance model on FNC-1-format claim-text pairs (bodies.csv, stances.csv): per-class "
                                "P/R/F1, macro-F1 over the four FNC classes, FNC-1 weighted score; cross-validated by claim "
@@ -144,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
                                         "with `narratives train --review FILE` (detection heads) and/or "
                                         "`narratives train-stance --review FILE` (stance).")
     review.add_argument("--out", default="data/review.csv", metavar="FILE", help="CSV to write (default data/review.csv)")
-    review.add_argument("--limit", type=int, default=50, metavar="N", help="rows (default 50)")
+    review.add_argument("--limit", type=positive, default=50, metavar="N", help="rows (default 50)")
 
     codebook = sub.add_parser("codebook", help="codebook tools: import a taxonomy as a codebook",
                               description="Codebook tools.")
@@ -160,8 +190,8 @@ def parser() -> argparse.ArgumentParser:
 
     alerts = sub.add_parser("alerts", parents=[DB], help="list spike and emerging-narrative alerts (read-only)",
                             description="List the alerts the last run computed, newest first.")
-    alerts.add_argument("--since", metavar="YYYY-MM-DD", help="only alerts on or after this day")
-    alerts.add_argument("--limit", type=int, default=30, metavar="N", help="at most N alerts (default 30)")
+    alerts.add_argument("--since", type=day, metavar="YYYY-MM-DD", help="only alerts on or after this day")
+    alerts.add_argument("--limit", type=positive, default=30, metavar="N", help="at most N alerts (default 30)")
 
     narrative = sub.add_parser("narrative", help="analyst decisions on narratives: list, rename, merge, reject, promote",
                                description="Decisions are stored in narrative_decisions and re-applied after every run.")
@@ -186,7 +216,7 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", parents=[DB], help="write the daily HTML report (self-contained, charts inlined)",
                             description="Write a self-contained HTML page for the week ending --day: alerts, top narratives "
                                         "with change and evidence paragraphs (outlet, date, link), charts.")
-    report.add_argument("--day", metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
+    report.add_argument("--day", type=day, metavar="YYYY-MM-DD", help="last day of the report week (default: the latest publication day)")
     report.add_argument("--out", default="data/report.html", metavar="FILE", help="HTML file to write (default: data/report.html)")
     report.add_argument("--language", metavar="CODE", help="only paragraphs in this language (ISO 639-1, e.g. ru); default all")
 
@@ -196,9 +226,9 @@ def parser() -> argparse.ArgumentParser:
     search.add_argument("query", metavar="TEXT", help="what to look for")
     search.add_argument("--mode", choices=["both", "keyword", "semantic"], default="both", help="which search (default both)")
     search.add_argument("--outlet", metavar="PATTERN", help="outlet filter, SQL ILIKE pattern, e.g. '%%sputnik%%'")
-    search.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
-    search.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
-    search.add_argument("--limit", type=int, default=10, metavar="N", help="results per search (default 10)")
+    search.add_argument("--from", dest="date_from", type=day, metavar="YYYY-MM-DD", help="first day")
+    search.add_argument("--to", dest="date_to", type=day, metavar="YYYY-MM-DD", help="last day")
+    search.add_argument("--limit", type=positive, default=10, metavar="N", help="results per search (default 10)")
 
     sql = sub.add_parser("sql", parents=[DB], help="run SQL on the database read-only, files outside it out of reach",
                          description="Run one SQL statement on the published database and print the result; without a "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from narrative_tracker import db
@@ -18,6 +20,6 @@ def compute_alerts(con: duckdb.DuckDBPyConnection, min_volume: int = ALERT_MIN_V
     return con.execute(db.query("count_alerts")).fetchone()[0]
 
 
-def recent_alerts(con: duckdb.DuckDBPyConnection, since: str | None = None, limit: int = 50) -> list[tuple]:
-    """``(day, kind, narrative_id, message)`` newest first, from ``since`` (ISO day) on."""
+def recent_alerts(con: duckdb.DuckDBPyConnection, since: dt.date | str | None = None, limit: int = 50) -> list[tuple]:
+    """``(day, kind, narrative_id, message)`` newest first, from ``since`` (a day, or an ISO day) on."""
     return con.execute(db.query("list_alerts"), {"since": since, "limit": limit}).fetchall()

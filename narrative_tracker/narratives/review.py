@@ -16,10 +16,11 @@ removes that one quote again, so the text read back is the paragraph's own.
 from __future__ import annotations
 
 import csv
+import io
 import os
-from pathlib import Path
 
 from narrative_tracker import db
+from narrative_tracker.outfiles import check_output, write_atomic
 from narrative_tracker.narratives.stance_model import STANCES3
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -42,16 +43,17 @@ COLUMNS = ("paragraph_id", "narrative_id", "claim", "text", "detection_confidenc
            "correct_narrative", "correct_stance")
 
 
-def export_review(con, out: str | os.PathLike, limit: int = 50) -> int:
-    """Write the ``limit`` least-certain codebook assignments (detection or stance confidence nearest 0.5)."""
+def export_review(con, out: str | os.PathLike, limit: int = 50, database: str | os.PathLike | None = None) -> int:
+    """Write the ``limit`` least-certain codebook assignments (detection or stance confidence nearest 0.5) to ``out``,
+    atomically; ``out`` is checked first (never ``database``'s files, a link or a folder: ``outfiles.check_output``)."""
+    path = check_output(out, database)
     rows = con.execute(db.query("review_candidates"), {"limit": limit}).fetchall()
-    path = Path(out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(COLUMNS)
-        for row in rows:
-            writer.writerow([neutralise(cell) for cell in row] + ["", ""])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row] + ["", ""])
+    write_atomic(path, buffer.getvalue())
     return len(rows)
 
 

@@ -16,6 +16,7 @@ import duckdb
 import jinja2
 
 from narrative_tracker import db, textsafe
+from narrative_tracker.outfiles import check_output, write_atomic
 from narrative_tracker.surfaces import charts
 
 TEMPLATE = """<!doctype html>
@@ -136,9 +137,9 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
 
 def write_report(db_path: str | os.PathLike, out: str | os.PathLike, day: dt.date | None = None,
                  language: str | None = None) -> Path:
+    """Render the report and write it to ``out`` atomically; ``out`` is checked first (never the database, a link or
+    a folder: ``outfiles.check_output`` raises ``OutputError``)."""
+    out = check_output(out, db_path)
     with db.connection(db_path, read_only=True) as con:
         html = render_report(con, day, str(db_path), language=language)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    return out
+    return write_atomic(out, html)
