@@ -72,8 +72,8 @@ class Warehouse:
 
     def attach_sql(self, read_only: bool = False, extension_dir: str | None = None) -> str:
         """The statements an analyst pastes into the DuckDB CLI (``duckdb -cmd "..."``) to read the lake."""
-        loads = [f"LOAD '{p}'" for p in extension_paths(self).values()]
-        return "; ".join([*loads, _attach_statement(self, read_only), f"USE {LAKE_ALIAS}"])
+        loads = [f"LOAD {sql_string(p)}" for p in extension_paths(self).values()]
+        return "; ".join([*loads, attach_statement(self, read_only), f"USE {LAKE_ALIAS}"])
 
     def describe(self) -> str:
         """The setting without a password, for logs and messages."""
@@ -84,13 +84,33 @@ _PG_KEYS = {"dbname", "host", "port", "user", "password", "sslmode", "connect_ti
             "passfile", "options", "service", "sslrootcert", "sslcert", "sslkey", "target_session_attrs"}
 
 
+# key=value pairs of a libpq connection string: a value is 'quoted' (no quote or backslash inside) or bare (no quote,
+# double quote, backslash or space). Anything else — a quote that would close the ATTACH literal, say — is refused.
+_PG_PAIR = re.compile(r"(\w+)\s*=\s*('[^'\\]*'|[^\s'\"\\]+)")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def sql_string(value: str) -> str:
+    """``value`` as a SQL string literal: quotes doubled; a NUL or control character is refused (it has no place in
+    a path or a connection string, and a NUL would cut the statement short)."""
+    if _CONTROL.search(value):
+        raise WarehouseError("a path or connection string holds a control character: refused")
+    return "'" + value.replace("'", "''") + "'"
+
+
 def parse(url: str | Path, data_path: str | None = None) -> Warehouse:
-    """Validate a warehouse setting; a clear :class:`WarehouseError` for anything malformed."""
+    """Validate a warehouse setting; a clear :class:`WarehouseError` for anything malformed.
+
+    Strict: every part of a DuckLake setting ends up in an ATTACH statement, which takes no bound parameters, so a
+    quote outside a libpq-quoted value, a backslash or a control character anywhere is refused here (and every
+    literal is escaped again by ``attach_statement``)."""
     text = str(url).strip()
     if not text:
         raise WarehouseError("the warehouse setting is empty: give a DuckDB file, 'ducklake:<catalog file>' or "
                              "'ducklake:postgres:dbname=... host=...'")
     data_path = (data_path or "").strip() or None
+    if _CONTROL.search(text) or _CONTROL.search(data_path or ""):
+        raise WarehouseError("the warehouse setting or the lake data path holds a control character: refused")
     if not text.lower().startswith("ducklake:"):
         if "://" in text or text.lower().startswith(("postgres:", "postgresql:", "duckdb:")):
             raise WarehouseError(
@@ -103,12 +123,14 @@ def parse(url: str | Path, data_path: str | None = None) -> Warehouse:
         raise WarehouseError("'ducklake:' needs a catalog: 'ducklake:<file>.ducklake' or 'ducklake:postgres:dbname=...'")
     if rest.lower().startswith(("postgres:", "postgresql:")):
         conninfo = rest.split(":", 1)[1].strip()
-        pairs = re.findall(r"(\w+)\s*=\s*('[^']*'|\S+)", conninfo)
-        leftover = re.sub(r"(\w+)\s*=\s*('[^']*'|\S+)", "", conninfo).strip()
+        pairs = _PG_PAIR.findall(conninfo)
+        leftover = _PG_PAIR.sub("", conninfo).strip()
         if not pairs or leftover:
+            shown = re.sub(r"(password\s*=\s*)\S+", r"\1***", conninfo, flags=re.IGNORECASE)
             raise WarehouseError(
-                f"cannot read the PostgreSQL connection string {conninfo!r}: write key=value pairs separated by spaces, "
-                "e.g. 'ducklake:postgres:dbname=lake host=127.0.0.1 port=5432 user=narratives'"
+                f"cannot read the PostgreSQL connection string {shown!r}: "
+                "write key=value pairs separated by spaces (a value with spaces in single quotes; no other quote or "
+                "backslash), e.g. 'ducklake:postgres:dbname=lake host=127.0.0.1 port=5432 user=narratives'"
             )
         keys = {k.lower() for k, _ in pairs}
         unknown = keys - _PG_KEYS
@@ -119,8 +141,8 @@ def parse(url: str | Path, data_path: str | None = None) -> Warehouse:
         for key, value in pairs:
             if key.lower() == "port" and not value.isdigit():
                 raise WarehouseError(f"port must be a number in the warehouse setting, got {value!r}")
-        if "'" in (data_path or ""):
-            raise WarehouseError("the lake data path must not contain a single quote")
+        if "'" in (data_path or "") or "\\" in (data_path or ""):
+            raise WarehouseError("the lake data path must not contain a single quote or a backslash")
         return Warehouse(url=text, kind="ducklake-postgres", location=conninfo, data_path=data_path)
     if re.match(r"^[a-z]+:", rest, re.IGNORECASE) and not re.match(r"^[a-z]:[\\/]", rest, re.IGNORECASE):
         raise WarehouseError(
@@ -163,19 +185,16 @@ def extension_file(name: str) -> Path:
     return path
 
 
-def _attach_statement(wh: Warehouse, read_only: bool) -> str:
-    # The catalog and data path are validated by parse() (no quotes), so they can be literals: ATTACH takes no
-    # prepared parameters.
-    if wh.kind == "ducklake-postgres":
-        target = f"ducklake:postgres:{wh.location}"
-    else:
-        target = f"ducklake:{wh.location}"
+def attach_statement(wh: Warehouse, read_only: bool = False) -> str:
+    """The ATTACH statement of the lake. DuckDB's ATTACH takes no bound parameters, so the catalog and the data path
+    — validated by ``parse`` — go in as escaped literals (``sql_string``), never pasted."""
+    target = f"ducklake:postgres:{wh.location}" if wh.kind == "ducklake-postgres" else f"ducklake:{wh.location}"
     options = []
     if wh.data_path:
-        options.append(f"DATA_PATH '{wh.data_path}'")
+        options.append(f"DATA_PATH {sql_string(wh.data_path)}")
     if read_only:
         options.append("READ_ONLY")
-    return f"ATTACH '{target}' AS {LAKE_ALIAS}" + (f" ({', '.join(options)})" if options else "")
+    return f"ATTACH {sql_string(target)} AS {LAKE_ALIAS}" + (f" ({', '.join(options)})" if options else "")
 
 
 def open_lake(wh: Warehouse, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -192,12 +211,12 @@ def open_lake(wh: Warehouse, read_only: bool = False) -> duckdb.DuckDBPyConnecti
     con = duckdb.connect(":memory:")
     try:
         for name, path in paths.items():
-            con.execute(f"LOAD '{path}'")  # path from the installed wheel (extension_file), not user input
+            con.execute(f"LOAD {sql_string(path)}")  # path from the installed wheel (extension_file), not user input
         if any(p.startswith(("s3://", "gs://", "gcs://", "r2://", "az://", "abfss://", "http://", "https://"))
                for p in [wh.data_path or ""]):
             _load_httpfs(con)
         try:
-            con.execute(_attach_statement(wh, read_only))
+            con.execute(attach_statement(wh, read_only))
         except duckdb.Error as exc:
             raise _attach_error(wh, exc) from exc
         con.execute(f"USE {LAKE_ALIAS}")
@@ -214,7 +233,7 @@ def _load_httpfs(con: duckdb.DuckDBPyConnection) -> None:
         raise WarehouseError("an object-storage data path needs DuckDB's httpfs extension: "
                              f"pip install duckdb-extension-httpfs=={duckdb.__version__}")
     path = Path(next(iter(spec.submodule_search_locations))) / "extensions" / f"v{duckdb.__version__}" / "httpfs.duckdb_extension"
-    con.execute(f"LOAD '{path}'")
+    con.execute(f"LOAD {sql_string(str(path))}")
 
 
 def _attach_error(wh: Warehouse, exc: duckdb.Error) -> WarehouseError:
