@@ -87,8 +87,8 @@ def score_paragraphs(
     for j, narrative in enumerate(codebook.narratives):
         if n:
             similarity[:, j], evidence[:, j], evidence_cos[:, j] = example_similarity(vectors, example_vectors[narrative.id], params.top_k)
-        if narrative.patterns:
-            keyword[:, j] = [any(p.search(t) for p in narrative.patterns) for t in texts]
+        if narrative.keywords:  # each search under a time limit (codebook.CodebookNarrative.keyword_matches)
+            keyword[:, j] = narrative.keyword_matches(list(texts))
     score = similarity + params.keyword_bonus * keyword
     if params.context_weight and groups is not None and positions is not None and n:
         score = score + params.context_weight * neighbour_max(similarity, groups, positions)
