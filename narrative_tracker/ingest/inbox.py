@@ -49,7 +49,9 @@ class InboxScan:
 
     @property
     def run_key(self) -> str:
-        return "inbox-" + hashlib.sha256("\n".join(sorted(self.take)).encode() + self.cursor.encode()).hexdigest()[:16]
+        # a name that is not UTF-8 arrives with surrogate escapes (os.fsdecode): hashed by its bytes, never an error
+        names = b"\n".join(os.fsencode(p) for p in sorted(self.take))
+        return "inbox-" + hashlib.sha256(names + self.cursor.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def _sha256(path: str, limit: int) -> str | None:

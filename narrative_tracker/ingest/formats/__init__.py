@@ -96,19 +96,34 @@ _BOMS = [
 ]
 
 
+def looks_binary(data: bytes) -> bool:
+    """More than one NUL byte in the first 8 KiB, and more than 1 % of them: an image, an archive, UTF-16 without a
+    byte-order mark. A stray NUL in text (a cell of a CSV, anywhere in the file) is removed instead (``decode_bytes``)."""
+    head = data[:8192]
+    return head.count(b"\x00") > max(1, len(head) // 100)
+
+
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a file's bytes; return ``(text, encoding)`` or raise ``DecodeError``.
 
     Order: a byte-order mark decides; then UTF-8 — strict, or with each invalid sequence replaced by U+FFFD when
     the file is mostly UTF-8 (it holds at least as many valid multi-byte characters as invalid sequences: one bad
     byte never turns a UTF-8 file into another charset's mojibake); then charset-normalizer's best guess (cp1251,
-    Latin-1, ...) when it is coherent. NUL bytes in the first 8 KiB mean a binary file; later ones are removed.
+    Latin-1, ...) when it is coherent. NUL bytes filling the first 8 KiB mean a binary file (``looks_binary``); any
+other NUL byte is removed.
     Text that is then unsafe to store (controls, noncharacters) is cleaned (``textsafe.clean``, line ends kept for
     the parsers). Repairs are counted in the current ``textsafe.tally``. Bytes that nothing decodes (binary files,
     random bytes) raise with the offset of the first bad byte.
     """
     if not data.strip():
         raise DecodeError("empty file", "the file has no content" if not data else "the file is only whitespace")
+    text, encoding = _decode(data)
+    if not text.strip():
+        raise DecodeError("empty file", "the file is only whitespace, NUL bytes and control characters")
+    return text, encoding
+
+
+def _decode(data: bytes) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             if encoding == "utf-8-sig":
@@ -117,7 +132,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
                 return _safe(data.decode(encoding)), encoding
             except UnicodeDecodeError as exc:
                 raise DecodeError("undecodable bytes", f"{encoding} byte-order mark but bad bytes at offset {exc.start}") from exc
-    if b"\x00" in data[:8192]:
+    if looks_binary(data):
         raise DecodeError("binary file", "NUL bytes in the first 8 KiB: not a text, HTML, CSV, JSON or feed file")
     body = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
     try:
