@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -70,9 +71,15 @@ class ParsedArticle:
         self.body = clean(self.body, None)
         for name in ("title", "outlet", "author", "url", "external_id", "date_raw", "declared_language", "locator"):
             setattr(self, name, clean(getattr(self, name)))
-        self.outlets = [c for c in (clean(o) for o in self.outlets) if c]
-        self.tags = [c for c in (clean(t) for t in self.tags) if c]
-        self.metadata = textsafe.clean_metadata(self.metadata) if self.metadata else self.metadata
+        self.outlets = [c for c in (clean(o) for o in self.outlets[: textsafe.MAX_LIST_ITEMS]) if c]
+        self.tags = [c for c in (clean(t) for t in self.tags[: textsafe.MAX_LIST_ITEMS]) if c]
+        if self.metadata:
+            self.metadata = textsafe.clean_metadata(self.metadata)
+            size = len(json.dumps(self.metadata, ensure_ascii=False, default=str))
+            if size > textsafe.MAX_METADATA_CHARS:
+                textsafe.count("truncated")
+                self.metadata = {"metadata_not_kept": f"{size:,} characters of unmapped fields, over the cap of "
+                                                      f"{textsafe.MAX_METADATA_CHARS:,}"}
         if self.outlet and not self.outlets:
             self.outlets = [self.outlet]
         if self.outlets and not self.outlet:

@@ -42,6 +42,8 @@ MAX_PARAGRAPH_CHARS = 20_000
 MAX_FIELD_CHARS = 2_000  # title, outlet, author, url, ids, tags, labels, JSON metadata values, quarantine detail
 MAX_LABEL_CHARS = 300  # narrative labels (analyst renames, codebook labels)
 MAX_JSON_DEPTH = 20  # nesting kept in a record's metadata; deeper values are replaced by a note
+MAX_METADATA_CHARS = 100_000  # an article's unmapped fields as JSON; over it they are replaced by a note
+MAX_LIST_ITEMS = 1_000  # outlets, tags of one article
 
 _WHITESPACE_CONTROLS = "\x0b\x0c\x1c\x1d\x1e\x1f\x85"
 _CONTROLS = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufdd0-\ufdef\ufffe\uffff]"  # not \t \n \r

@@ -4,7 +4,7 @@
 CREATE TABLE IF NOT EXISTS input_files (
     path           VARCHAR PRIMARY KEY, -- as found under the inputs
     outcome        VARCHAR NOT NULL,    -- ingested | quarantined | skipped
-    reason         VARCHAR,             -- why quarantined / skipped; NULL when ingested
+    reason         VARCHAR,             -- why quarantined / skipped; ingested: what was repaired ('repaired: ...'), else NULL
     source_sha256  VARCHAR,             -- SHA-256 of the bytes read; NULL when not read
     articles       INTEGER NOT NULL,    -- articles parsed from it by that ingest
     quarantined    INTEGER NOT NULL,    -- quarantine records it gave in that ingest
