@@ -47,6 +47,15 @@ def _jsonl(*records) -> bytes:
     return ("\n".join(r if isinstance(r, str) else json.dumps(r) for r in records) + "\n").encode()
 
 
+def _csv(*rows, encoding: str = "utf-8") -> bytes:
+    import csv
+    import io
+
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
 def _rss(*descriptions: str, doctype: str = "") -> bytes:
     items = "".join(f"<item><title>Item {i}</title><description>{d}</description>"
                     "<pubDate>Wed, 05 Jan 2022 10:00:00 GMT</pubDate></item>" for i, d in enumerate(descriptions, 1))
@@ -80,14 +89,15 @@ def cases() -> list[dict]:
          "good": [1], "never": secret},
         {"name": "laughs.xml", "data": _rss("&lol9;", doctype=LAUGHS), "good": []},
         {"name": "bomb.gz", "data": gzip.compress(b"\0" * 50_000_000, 9), "good": []},
-        {"name": "markup.csv", "data": (f'title,text,outlet\n<script>alert(1)</script>,{GOOD.format(n=1)},'
-                                        '"<img src=x onerror=alert(2)>"\n').encode(), "good": [1]},
+        {"name": "markup.csv", "data": _csv(["title", "text", "outlet"], ["<script>alert(1)</script>", GOOD.format(n=1),
+                                                                         "<img src=x onerror=alert(2)>"]), "good": [1]},
         {"name": "huge.txt", "data": ("Huge\n\n" + "A long paragraph about nothing. " * 4000).encode(), "good": []},
         {"name": "bom-utf8.txt", "data": f"\ufeffHeadline\n\n{GOOD.format(n=1)}".encode(), "good": [1]},
-        {"name": "cp1252.csv", "data": f"text\n{GOOD.format(n=1)} café crème\n".encode("cp1252"), "good": [1], "text": "café crème"},
+        {"name": "cp1252.csv", "data": _csv(["text"], [f"{GOOD.format(n=1)} café crème"], encoding="cp1252"), "good": [1],
+         "text": "café crème"},
         # the kinds the audit found defective
-        {"name": "control-outlet.csv", "data": f"title,text,outlet\nT1,{GOOD.format(n=1)},Out\x01let\nT2,{GOOD.format(n=2)},Plain\n".encode(),
-         "good": [1, 2]},
+        {"name": "control-outlet.csv", "data": _csv(["title", "text", "outlet"], ["T1", GOOD.format(n=1), "Out\x01let"],
+                                                    ["T2", GOOD.format(n=2), "Plain"]), "good": [1, 2]},
         {"name": "fffe-outlet.jsonl", "data": _jsonl({"text": GOOD.format(n=1), "outlet": "Out\ufffelet", "title": "T\uffff"},
                                                      {"text": GOOD.format(n=2), "outlet": "Nul\u0000"}), "good": [1, 2]},
         {"name": "surrogate.jsonl", "data": _jsonl({"text": GOOD.format(n=1)}, '{"text": "\\ud800 a lone surrogate opens it."}',

@@ -128,3 +128,12 @@ def test_a_file_name_that_is_not_utf8_is_ingested(con, inbox):
     paths = sorted(r[0] for r in con.execute("SELECT path FROM input_files").fetchall())
     assert [p[-11:] for p in paths] == ["caf\\xe8.txt", "caf\\xe9.txt"]
     assert_nothing_unsafe_stored(con)
+
+
+def test_a_short_western_file_is_not_read_as_central_european(con, inbox):
+    """Found by the audit script: a one-line cp1252 CSV reads equally well as cp1250 ("crčme"); the tie goes to
+    windows-1252, the web's default single-byte encoding."""
+    (inbox / "western.csv").write_bytes(f'text\n"{GOOD_TEXT.format(n=1)} Café crème, naïve façade."\n'.encode("cp1252"))
+    ingest_paths(con, [inbox])
+    assert con.execute("SELECT body FROM articles").fetchone()[0].endswith("Café crème, naïve façade.")
+    assert con.execute("SELECT encoding FROM source_files").fetchone()[0] == "cp1252"

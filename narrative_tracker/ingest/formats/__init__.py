@@ -146,7 +146,7 @@ def _decode(data: bytes) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     nul = data.count(b"\x00")
-    best = from_bytes(data.replace(b"\x00", b"") if nul else data).best()
+    best = _best_charset(from_bytes(data.replace(b"\x00", b"") if nul else data))
     if best is not None and best.encoding and best.chaos < 0.2:
         text = str(best)
         if _looks_like_prose(text):
@@ -156,6 +156,17 @@ def _decode(data: bytes) -> tuple[str, str]:
         "undecodable bytes",
         f"not UTF-8 (first bad byte at offset {first_bad}) and no confident single encoding",
     )
+
+
+def _best_charset(matches):
+    """charset-normalizer's best guess; on a tie (same chaos and coherence: a short Western text reads as well in
+    cp1250 as in cp1252, but only one gives "crème"), windows-1252, the web's default single-byte encoding (WHATWG
+    reads latin-1 labels as it)."""
+    best = matches.best()
+    if best is None or best.encoding == "cp1252":
+        return best
+    tied = [m for m in matches if m.chaos == best.chaos and m.coherence == best.coherence]
+    return next((m for m in tied if m.encoding == "cp1252"), best)
 
 
 def _mostly_utf8(data: bytes) -> str | None:
