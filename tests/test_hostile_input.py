@@ -40,7 +40,7 @@ def test_csv_rows_add_up(tmp_path, rows):
     path = tmp_path / "rows.csv"
     path.write_text(buffer.getvalue(), encoding="utf-8")
     result = read_file(path)
-    if looks_binary(path.read_bytes()):  # NUL bytes filling the head: taken for a binary file, quarantined whole
+    if looks_binary(path.read_bytes()):  # more than stray NULs in the head: a binary file, quarantined whole
         assert [(q.reason, q.locator) for q in result.quarantined] == [("binary file", None)] and not result.articles
         return
     assert [q for q in result.quarantined if q.locator is None] == []  # never the whole file: it has a header
@@ -75,7 +75,7 @@ def test_json_lines_add_up(tmp_path, lines):
             return False
         return True
 
-    if looks_binary(data):  # NUL bytes filling the head: taken for a binary file, quarantined whole
+    if looks_binary(data):  # more than stray NULs in the head: a binary file, quarantined whole
         assert [(q.reason, q.locator) for q in result.quarantined] == [("binary file", None)] and not result.articles
     elif not text.strip():
         assert [(q.reason, q.locator) for q in result.quarantined] == [("empty file", None)] and not result.articles

@@ -97,10 +97,11 @@ _BOMS = [
 
 
 def looks_binary(data: bytes) -> bool:
-    """More than one NUL byte in the first 8 KiB, and more than 1 % of them: an image, an archive, UTF-16 without a
-    byte-order mark. A stray NUL in text (a cell of a CSV, anywhere in the file) is removed instead (``decode_bytes``)."""
+    """More NUL bytes in the first 8 KiB than stray ones: more than 8, or in a shorter head more than one per 100
+    bytes (and more than one) — an image, an archive, random bytes, UTF-16 without a byte-order mark. A stray NUL in
+    text (in a cell of a CSV, anywhere in the file) is removed instead (``decode_bytes``)."""
     head = data[:8192]
-    return head.count(b"\x00") > max(1, len(head) // 100)
+    return head.count(b"\x00") > max(1, min(8, len(head) // 100))
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
@@ -109,8 +110,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     Order: a byte-order mark decides; then UTF-8 — strict, or with each invalid sequence replaced by U+FFFD when
     the file is mostly UTF-8 (it holds at least as many valid multi-byte characters as invalid sequences: one bad
     byte never turns a UTF-8 file into another charset's mojibake); then charset-normalizer's best guess (cp1251,
-    Latin-1, ...) when it is coherent. NUL bytes filling the first 8 KiB mean a binary file (``looks_binary``); any
-other NUL byte is removed.
+    Latin-1, ...) when it is coherent. More than a few NUL bytes in the first 8 KiB mean a binary file
+(``looks_binary``); any other NUL byte is removed.
     Text that is then unsafe to store (controls, noncharacters) is cleaned (``textsafe.clean``, line ends kept for
     the parsers). Repairs are counted in the current ``textsafe.tally``. Bytes that nothing decodes (binary files,
     random bytes) raise with the offset of the first bad byte.
