@@ -145,6 +145,8 @@ def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | N
 
 def review_material(path: str | os.PathLike) -> list[Example]:
     """A filled review CSV: ``correct_narrative`` yes -> positive, no -> negative for the row's narrative."""
+    from narrative_tracker.narratives.review import restore  # cells that began like a formula were written with a quote
+
     out = []
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
@@ -157,7 +159,7 @@ def review_material(path: str | os.PathLike) -> list[Example]:
                 continue
             if verdict not in ("yes", "no"):
                 raise ValueError(f"{path}:{n}: correct_narrative must be yes or no, not {verdict!r}")
-            nid, text = (row.get("narrative_id") or "").strip(), row.get("text") or ""
+            nid, text = (row.get("narrative_id") or "").strip(), restore(row.get("text") or "")  # the quote a formula got
             if not nid or not text.strip():
                 raise ValueError(f"{path}:{n}: a labelled row needs narrative_id and text")
             yes = verdict == "yes"
