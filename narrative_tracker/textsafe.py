@@ -14,9 +14,9 @@ replaces lone surrogates (a JSON ``"\\ud800"`` escape, a name that is not UTF-8)
 ``\\r`` into ``\\n`` (``newlines=True``) and cuts a field to its size cap. Every change is counted in the current
 ``tally`` (``read_file`` opens one per input file and reports it on the file's ``input_files`` row).
 
-The chart renderer (vl-convert) aborts the whole process on exactly these characters (they are not allowed in
-XML, which it renders through), so ``chart_frame`` applies the same removal to the frames a chart is built from:
-values an older version stored are made safe there too.
+The chart renderer (vl-convert) aborts the whole process on the C0 controls and U+FFFE/U+FFFF among these
+(characters XML does not allow: it renders through SVG), so ``chart_frame`` applies the same removal to the
+frames a chart is built from: values an older version stored are made safe there too.
 
 **On a terminal** (``for_terminal``): what the CLI prints has every control character but newline and tab shown as
 a visible escape (``\\x1b``), bidirectional overrides too — a title cannot move the cursor, recolour, retitle or

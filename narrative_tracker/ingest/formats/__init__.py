@@ -96,12 +96,20 @@ _BOMS = [
 ]
 
 
+_CONTROL_BYTES = bytes([*range(0, 9), *range(14, 32)])  # C0 controls but tab, line feed, vertical tab, form feed, CR
+
+
 def looks_binary(data: bytes) -> bool:
-    """More NUL bytes in the first 8 KiB than stray ones: more than 8, or in a shorter head more than one per 100
-    bytes (and more than one) — an image, an archive, random bytes, UTF-16 without a byte-order mark. A stray NUL in
-    text (in a cell of a CSV, anywhere in the file) is removed instead (``decode_bytes``)."""
+    """The first 8 KiB hold more NUL bytes than stray ones — more than 8, or in a shorter head more than one per 100
+    bytes (and more than one) — or NULs among control bytes making a tenth of it: an image, an archive, random bytes,
+    UTF-16 without a byte-order mark. A stray NUL in text (in a cell of a CSV, anywhere in the file) is removed
+    instead (``decode_bytes``)."""
     head = data[:8192]
-    return head.count(b"\x00") > max(1, min(8, len(head) // 100))
+    nul = head.count(b"\x00")
+    if not nul:
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return nul > max(1, min(8, len(head) // 100)) or controls * 10 > len(head)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
