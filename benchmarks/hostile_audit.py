@@ -1,4 +1,5 @@
-"""The hostile-file audit of issue 27, re-run on a checkout: 21 crafted input files, each delivered beside a good file.
+"""The hostile-file audit of issue 27, re-run on a checkout: 22 crafted input files of the audit's kinds (it tried 21),
+each delivered beside a good file.
 
 For every file, in its own processes (as the issue's audit ran them): ingest the folder and build paragraphs; draw
 the outlet chart of what was stored (``charts.outlet_heatmap``, the chart every run and report draws: a control

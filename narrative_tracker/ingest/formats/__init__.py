@@ -119,7 +119,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     the file is mostly UTF-8 (it holds at least as many valid multi-byte characters as invalid sequences: one bad
     byte never turns a UTF-8 file into another charset's mojibake); then charset-normalizer's best guess (cp1251,
     Latin-1, ...) when it is coherent. More than a few NUL bytes in the first 8 KiB mean a binary file
-(``looks_binary``); any other NUL byte is removed.
+    (``looks_binary``); any other NUL byte is removed.
     Text that is then unsafe to store (controls, noncharacters) is cleaned (``textsafe.clean``, line ends kept for
     the parsers). Repairs are counted in the current ``textsafe.tally``. Bytes that nothing decodes (binary files,
     random bytes) raise with the offset of the first bad byte.
