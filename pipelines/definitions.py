@@ -124,8 +124,9 @@ def range_tags(start: dt.date, end: dt.date) -> dict[str, str]:
 
 def _first_partition(context) -> dt.date | None:
     """The first daily partition of the code location an evaluation context belongs to (None outside one)."""
-    repository = getattr(context, "repository_def", None)
-    if repository is None:
+    try:
+        repository = context.repository_def
+    except dg.DagsterInvariantViolationError:  # evaluated outside a code location (tests, scripts)
         return None
     partitions = repository.get_job("daily_job").partitions_def
     return dt.date.fromisoformat(partitions.get_first_partition_key()) if partitions else None
