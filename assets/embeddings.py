@@ -44,7 +44,8 @@ def paragraph_embeddings(context: dg.AssetExecutionContext, db: NarrativeDB, emb
         ).fetchone()
     record_days(context, {day: {"dagster/row_count": embedded, "paragraphs": paragraphs, "missing": paragraphs - embedded}
                           for day, paragraphs, embedded in days},
-                {"dagster/row_count": 0, "paragraphs": 0, "missing": 0})
-    yield dg.MaterializeResult(metadata={**run_range(start, end), **{f"run_{k}": v for k, v in report.as_metadata().items()}})
+                {"dagster/row_count": 0, "paragraphs": 0, "missing": 0},
+                {**run_range(start, end), **{f"run_{k}": v for k, v in report.as_metadata().items()}})
+    yield dg.MaterializeResult()
     yield dg.AssetCheckResult(check_name="every_paragraph_embedded", passed=missing == 0 and bad_norm == 0,
                               metadata={"missing": missing, "not_unit_length": bad_norm})

@@ -65,9 +65,10 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
     record_days(context, {day: {"dagster/row_count": sum(e["assignments"].values()), "assignments": e["assignments"],
                                 "asserting": e["asserting"], "evidence": dg.MetadataValue.md("\n".join(e["evidence"]))}
                           for day, e in per_day.items()},
-                {"dagster/row_count": 0, "assignments": {}, "asserting": {}})
-    return dg.MaterializeResult(metadata={**run_range(start, end), "run_assignments": report.assignments,
-                                          "run_paragraphs_scored": report.paragraphs, "detectors": report.detectors})
+                {"dagster/row_count": 0, "assignments": {}, "asserting": {}},
+                {**run_range(start, end), "run_assignments": report.assignments, "run_paragraphs_scored": report.paragraphs,
+                 "detectors": report.detectors})
+    return dg.MaterializeResult()
 
 
 @dg.asset(

@@ -41,9 +41,9 @@ def paragraphs(context: dg.AssetExecutionContext, db: NarrativeDB):
               "first_paragraphs": dg.MetadataValue.md("\n".join(previews.get(day, [])) or "_none_")}
         for day, articles, outlets, paragraphs_, without in days
     }
-    record_days(context, per_day, {"dagster/row_count": 0, "articles": 0, "outlets": 0, "articles_without_paragraphs": 0})
     meta = report.as_metadata()
-    yield dg.MaterializeResult(metadata={**run_range(start, end), "run_paragraphs": report.paragraphs,
-                                         "run_dropped_blocks": meta["dropped_blocks"]})
+    record_days(context, per_day, {"dagster/row_count": 0, "articles": 0, "outlets": 0, "articles_without_paragraphs": 0},
+                {**run_range(start, end), "run_paragraphs": report.paragraphs, "run_dropped_blocks": meta["dropped_blocks"]})
+    yield dg.MaterializeResult()
     yield dg.AssetCheckResult(check_name="paragraph_ids_unique", passed=dupes == 0, metadata={"duplicated_ids": dupes})
 

@@ -8,8 +8,8 @@ database that holds nothing yet: :func:`partitions_start`. So the UI's launch di
 
 A daily asset covers a *range* of days in one run (``BackfillPolicy.single_run()``: one query, one transaction),
 yet every day keeps its own metadata: :func:`record_days` attaches each day's figures to that day's
-materialization (``context.add_asset_metadata(..., partition_key=day)``); what the result itself carries applies
-to every day of the range, so it holds only run-level facts named ``run_*``.
+materialization (``context.add_asset_metadata(..., partition_key=day)``), followed by the facts of the whole run,
+named ``run_*``; the result itself carries no metadata (it would apply to every day of the range).
 """
 
 from __future__ import annotations
@@ -85,12 +85,13 @@ def window_days(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
 
 
 def record_days(context: dg.AssetExecutionContext, per_day: Mapping[dt.date, Mapping[str, Any]],
-                empty: Mapping[str, Any]) -> int:
-    """Attach each day's metadata to that day's materialization: ``per_day[day]``, or ``empty`` for a day of the
-    range without rows. Returns the number of days of the range."""
+                empty: Mapping[str, Any], run: Mapping[str, Any]) -> int:
+    """Attach each day's metadata to that day's materialization: ``per_day[day]`` (or ``empty`` for a day of the
+    range without rows), then the facts of the whole run (``run``, keys ``run_*``), so a day's page lists its own
+    figures first. Returns the number of days of the range."""
     keys = context.partition_keys
     for key in keys:
-        context.add_asset_metadata(dict(per_day.get(dt.date.fromisoformat(key), empty)), partition_key=key)
+        context.add_asset_metadata({**per_day.get(dt.date.fromisoformat(key), empty), **run}, partition_key=key)
     return len(keys)
 
 

@@ -5,8 +5,8 @@ automation condition (``PUBLISH_AFTER_CHANGES``, evaluated by the ``publish_afte
 requests a publish once any of them was materialised by a run that did not publish, and nothing upstream is still
 running or queued. So whatever the UI was asked to materialise — one asset, one day, a range, an asset with its
 downstream assets, the whole graph, a job — the published copy ends up updated. Runs that include
-``published_database`` (the jobs, "materialize all", lineage selections) publish themselves and trigger nothing
-more. Ingest publishes its own result (``assets/ingest.py``), so the condition ignores ``articles`` / ``quarantine``.
+``published_database`` (the jobs, "materialize all", lineage selections) publish themselves and normally trigger
+nothing more (a tick in the middle of a range run may add one more publish: harmless). Ingest publishes its own result (``assets/ingest.py``), so the condition ignores ``articles`` / ``quarantine``.
 """
 
 import dagster as dg

@@ -130,7 +130,9 @@ class DagsterUI:
         dagster = Path(sys.executable).with_name("dagster")
         self.process = subprocess.Popen(
             [str(dagster), "dev", "-w", str(self.workspace), "-h", "127.0.0.1", "-p", str(self.port)],
-            cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+            cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            # a shell's background job ignores SIGINT, and dagster dev stops its webserver and daemon with it
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         try:
             self._wait_loaded()
         except BaseException:
@@ -142,7 +144,7 @@ class DagsterUI:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=60)
+                self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()

@@ -71,6 +71,23 @@ def test_schedule_and_sensor_stay_inside_the_partitions(tmp_path):
     assert request.tags["dagster/asset_partition_range_end"] == "2026-11-22"
 
 
+def test_narratives_run_builds_its_partitions_after_its_ingest(tmp_path):
+    """The CLI's partitions reach back to the first day it processes (no reload needed); a configured start is kept,
+    and the days before it are left out with a line saying so."""
+    from narrative_tracker.settings import Settings
+    from pipelines.run import _partitioned_from
+
+    lines = []
+    settings, defs, start = _partitioned_from(Settings(db=str(tmp_path / "n.duckdb")), dt.date(2020, 1, 5),
+                                              dt.date(2020, 3, 1), lines.append)
+    assert (settings.partitions_start, start, lines) == (dt.date(2020, 1, 5), dt.date(2020, 3, 1), [])
+    assert defs.resolve_job_def("daily_job").partitions_def.get_first_partition_key() == "2020-01-05"
+    configured = Settings(db=str(tmp_path / "n.duckdb"), partitions_start=dt.date(2020, 2, 1))
+    settings, defs, start = _partitioned_from(configured, dt.date(2020, 1, 5), dt.date(2020, 1, 10), lines.append)
+    assert start == dt.date(2020, 2, 1) and settings.partitions_start == dt.date(2020, 2, 1)
+    assert "articles from 2020-01-10 to 2020-01-31 are before NARRATIVES_PARTITIONS_START (2020-02-01)" in lines[0]
+
+
 def test_no_two_ops_can_open_a_duckdb_file_at_once(tmp_path):
     """On a DuckDB file every run — the jobs and the implicit job behind the UI's asset pages — executes in process,
     every op that opens the database is in the single-writer pool, and the checks run inside their asset's step
