@@ -224,6 +224,12 @@ def apply_dagster_defaults(environ: typing.MutableMapping[str, str] | None = Non
         environ.setdefault(key, value)
 
 
+def child_environment(changes: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``changes`` applied, for a child process (``dagster dev`` driven by
+    ``pipelines/dagster_ui.py``)."""
+    return {**os.environ, **changes}
+
+
 def numba_cache_default(environ: typing.MutableMapping[str, str] | None = None) -> None:
     """Give numba (used by UMAP) a writable cache folder unless one is configured."""
     environ = os.environ if environ is None else environ

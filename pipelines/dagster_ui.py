@@ -24,6 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from narrative_tracker.settings import child_environment
+
 REPO = Path(__file__).resolve().parents[1]
 
 LAUNCH_RUN = """
@@ -110,7 +112,7 @@ class DagsterUI:
         self.home = Path(home)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DAGSTER_HOME": str(self.home), "PYTHONWARNINGS": "ignore", **(env or {})}
+        self.env = child_environment({"DAGSTER_HOME": str(self.home), "PYTHONWARNINGS": "ignore", **(env or {})})
         self.workspace = Path(workspace)
         self.log_path = Path(log) if log else self.home / "dagster-dev.log"
         self.start_timeout = start_timeout
