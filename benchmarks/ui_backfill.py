@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> dict:
         cli_seconds = time.perf_counter() - began
         if done.returncode != 0:
             raise RuntimeError(f"narratives run failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
-        result["cli"] = {"seconds": round(cli_seconds, 1),
+        result["cli"] = {"seconds": round(cli_seconds, 1), "load_average_at_end": round(os.getloadavg()[0], 1),
                          "plan": next((line.strip() for line in done.stdout.splitlines() if line.startswith("[2/2]")), "")}
         print(f"narratives run: {cli_seconds:.1f} s", flush=True)
 
@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
         result["ui"] = {"seconds": round(ui_seconds, 1), "ingest_run_seconds": round(t_ingest, 1),
                         "reload_seconds": round(t_reload, 1), "backfill_seconds": round(t_backfill, 1),
                         "webserver_start_seconds": round(startup, 1), "days": len(days),
-                        "first_day": str(first), "last_day": str(last), "backfill_runs": len(backfill["runs"])}
+                        "first_day": str(first), "last_day": str(last), "backfill_runs": len(backfill["runs"]),
+                        "load_average_at_end": round(os.getloadavg()[0], 1)}
         result["ui_vs_cli"] = round(ui_seconds / cli_seconds, 2)
         result["target"] = "ui_vs_cli <= 2"
         result["met"] = result["ui_vs_cli"] <= 2

@@ -133,8 +133,7 @@ class DagsterUI:
         self.process = subprocess.Popen(
             [str(dagster), "dev", "-w", str(self.workspace), "-h", "127.0.0.1", "-p", str(self.port)],
             cwd=REPO, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-            # a shell's background job ignores SIGINT, and dagster dev stops its webserver and daemon with it
-            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+            preexec_fn=_child_setup)
         try:
             self._wait_loaded()
         except BaseException:
@@ -292,6 +291,18 @@ class DagsterUI:
                 return latest[0]
             time.sleep(poll)
         raise UIError(f"{asset} was not materialised within {timeout:.0f} s after {after}")
+
+
+def _child_setup() -> None:
+    """In the ``dagster dev`` child before it starts: a shell's background job ignores SIGINT, and dagster dev stops
+    its webserver, daemon and code server on it, so restore it; and on Linux ask for SIGINT when the process that
+    started it dies (a test or benchmark killed by a timeout), so no webserver or run is left behind."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGINT)
 
 
 def _metadata_value(entry: dict):
