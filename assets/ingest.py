@@ -5,9 +5,11 @@ import dagster as dg
 from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
+from assets.publish import run_publishes
 from assets.resources import EmbeddingModel, IngestInputs, NarrativeDB
 from narrative_tracker import db as dbq
 from narrative_tracker.ingest.files import OUTCOMES, ingest_paths
+from narrative_tracker.db import publish
 from narrative_tracker.ingest.formats import IngestOptions
 from narrative_tracker.surfaces.preview import markdown
 
@@ -46,8 +48,14 @@ class IngestConfig(dg.Config):
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("articles", description="One row per article (content-based id). DDL: sql/schema/20_articles.sql", group_name="ingest"),
-        dg.AssetSpec("quarantine", description="Input that could not become an article, with the reason. DDL: sql/schema/50_quarantine.sql", group_name="ingest"),
+        dg.AssetSpec("articles", group_name="ingest",
+                     description="One row per article read from the input files (text, HTML, CSV, JSON Lines, RSS), keyed "
+                                 "by its content, with outlet, date and language (`articles`, DDL: sql/schema/20_articles.sql). "
+                                 "Unpartitioned: an ingest reads whatever the inputs hold and reports the days they cover "
+                                 "(first_partition .. last_partition), which the after_ingest sensor then processes."),
+        dg.AssetSpec("quarantine", group_name="ingest",
+                     description="Every input that could not become an article, with the reason and where it was in its "
+                                 "file (`quarantine`, DDL: sql/schema/50_quarantine.sql): nothing read is ever lost silently."),
     ],
     check_specs=[dg.AssetCheckSpec(
         "every_input_accounted_for", asset="articles",
@@ -126,7 +134,7 @@ def ingest(context: dg.AssetExecutionContext, config: IngestConfig, db: Narrativ
                     and report.records_seen == report.articles_parsed + report.quarantined),
         metadata={"seen": report.files_seen, **{f"recorded_{k}": v for k, v in counts.items()}},
     )
-    if not report.articles_new and not unprocessed:
-        from narrative_tracker.db import publish
-
-        publish(db.path)  # nothing downstream runs: publish now, so readers and the inbox sensor see this ingest
+    if not run_publishes(context):
+        # readers, the inbox sensor and `narratives summary` see this ingest now; the days it covers are processed by
+        # the after_ingest sensor's run (or a backfill), which publishes again
+        publish(db.path)

@@ -2,17 +2,20 @@
 
 import dagster as dg
 
-from assets.partitions import DUCKDB_POOL, daily_asset, window_days
+from assets.partitions import DUCKDB_POOL, daily_asset, record_days, run_range, window_days
 from assets.resources import CodebookFile, EmbeddingModel, NarrativeDB
+from narrative_tracker import db as dbq
 from narrative_tracker.narratives.assign import apply_codebook, assign_codebook
 from narrative_tracker.narratives.discovery_store import discover_narratives
-from narrative_tracker.surfaces.preview import markdown
+from narrative_tracker.surfaces.preview import markdown, short
 
 
 @dg.asset(
     pool=DUCKDB_POOL,
     group_name="narratives",
-    description="Codebook narratives and their embedded example statements (the codebook_file resource, default codebook/narratives.yaml).",
+    description="The narratives the desk tracks by name, from the codebook YAML (the codebook_file resource, default "
+                "codebook/narratives.yaml), with their example statements embedded (`narratives` rows with origin = "
+                "'codebook', `codebook_examples`). Shows the codebook as a table; its data version is the file's fingerprint.",
 )
 def codebook(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel, codebook_file: CodebookFile) -> dg.MaterializeResult:
     embedder = embedding_model.get_embedder()
@@ -41,39 +44,40 @@ def codebook(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model
 @daily_asset(
     deps=["paragraph_embeddings", "codebook"],
     group_name="narratives",
-    description="Codebook narratives detected in each paragraph (paragraph_narratives, method = 'codebook').",
+    description="The codebook narratives found in each paragraph of the day, with a score, the closest example and "
+                "the paragraph's stance (asserts / reports / refutes): `paragraph_narratives` rows with method = "
+                "'codebook'. Each day shows its assignments per narrative, how many assert it, and its strongest evidence.",
 )
-def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel, codebook_file: CodebookFile) -> dg.MaterializeResult:
+def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel,
+                         codebook_file: CodebookFile) -> dg.MaterializeResult:
     start, end = window_days(context)
     model = embedding_model.get_embedder().name
     book = codebook_file.load(model=model)
     with db.connect() as con:
         report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model))
-        evidence = con.execute(
-            "SELECT pn.narrative_id, round(pn.score, 3) AS score, a.outlet, pn.partition_date AS day, p.text "
-            "FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) JOIN articles a USING (article_id) "
-            "WHERE pn.method = 'codebook' AND pn.partition_date BETWEEN $s AND $e "
-            "QUALIFY row_number() OVER (PARTITION BY pn.narrative_id ORDER BY pn.score DESC) <= 2 ORDER BY 1, 2 DESC",
-            {"s": start, "e": end},
-        ).pl()
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": report.assignments,
-            "first_day": str(start),
-            "last_day": str(end),
-            "paragraphs_scored": report.paragraphs,
-            "detectors": report.detectors,
-            "assignments": report.per_narrative,
-            "top_evidence": dg.MetadataValue.md(markdown(evidence, max_rows=12, max_chars=160)),
-        }
-    )
+        rows = con.execute(dbq.query("day_assignments"), {"start": start, "end": end}).fetchall()
+    per_day: dict = {}
+    for day, narrative, paragraphs, asserting, evidence in rows:
+        entry = per_day.setdefault(day, {"assignments": {}, "asserting": {}, "evidence": []})
+        entry["assignments"][narrative] = paragraphs
+        entry["asserting"][narrative] = asserting
+        entry["evidence"].append(f"- **{narrative}** ({paragraphs}, {asserting} asserting): {short(evidence)}")
+    record_days(context, {day: {"dagster/row_count": sum(e["assignments"].values()), "assignments": e["assignments"],
+                                "asserting": e["asserting"], "evidence": dg.MetadataValue.md("\n".join(e["evidence"]))}
+                          for day, e in per_day.items()},
+                {"dagster/row_count": 0, "assignments": {}, "asserting": {}},
+                {**run_range(start, end), "run_assignments": report.assignments, "run_paragraphs_scored": report.paragraphs,
+                 "detectors": report.detectors})
+    return dg.MaterializeResult()
 
 
 @dg.asset(
     deps=["codebook_assignments"],
     pool=DUCKDB_POOL,
     group_name="narratives",
-    description="New narratives: clusters of the paragraphs no codebook narrative claimed (UMAP + HDBSCAN), each labelled by its most central member sentence (the claim) and distinctive terms.",
+    description="New narratives nobody named yet: clusters of the paragraphs no codebook narrative claimed (UMAP + "
+                "HDBSCAN) over every day held, each labelled by its most central sentence (the claim) and distinctive "
+                "terms, with ids kept stable from run to run (lineage) and the analysts' decisions applied.",
 )
 def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
     embedder = embedding_model.get_embedder()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -18,6 +19,15 @@ from narrative_tracker.embeddings.embed import Embedder, make_embedder
 from narrative_tracker.narratives.codebook import Codebook, load_codebook
 from narrative_tracker.narratives.heads import resolve_heads
 from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, Settings
+
+# The run tag naming the database a run wrote: filter the UI's Runs page by it when several databases share one
+# DAGSTER_HOME. Set at launch by `narratives run`, and by the `db` resource when a run starts (UI, schedules, sensors).
+DATABASE_TAG = "narratives/database"
+
+
+def database_tag(setting: str) -> str:
+    """The value of ``DATABASE_TAG`` for a database setting (a path or a DuckLake URL, passwords left out)."""
+    return warehouse.from_setting(setting).describe()[:250]
 
 
 class NarrativeDB(dg.ConfigurableResource):
@@ -31,6 +41,12 @@ class NarrativeDB(dg.ConfigurableResource):
     lake_retention_days: int = Field(default=Settings.lake_retention_days,
                                      description="DuckLake: the maintenance keeps snapshots (time travel) this many days "
                                                  "(NARRATIVES_LAKE_RETENTION_DAYS).")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Tag the run with the database it writes (``DATABASE_TAG``), whoever launched it."""
+        run = context.dagster_run
+        if run is not None and context.instance is not None and DATABASE_TAG not in run.tags:
+            context.instance.add_run_tags(run.run_id, {DATABASE_TAG: database_tag(self.path)})
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -84,9 +100,29 @@ class IngestInputs(dg.ConfigurableResource):
     progress: bool = Field(default=False, description="Show files done of N on stderr.")
 
 
+class ReportFolder(dg.ConfigurableResource):
+    """Where the ``daily_report`` asset writes ``report-<day>.html``; empty: it writes nothing and says why."""
+
+    path: str = Field(default="", description="Folder of the daily reports (NARRATIVES_REPORT_DIR; default "
+                                               "`<database>.reports/` beside the database file).")
+
+
+def report_folder(settings: Settings) -> str:
+    """``NARRATIVES_REPORT_DIR``, else ``<name>.reports/`` beside the database file or DuckLake catalog file; empty for
+    a DuckLake on PostgreSQL (nothing to sit beside)."""
+    if settings.report_dir is not None:
+        return str(settings.report_dir)
+    wh = warehouse.from_setting(settings.db)
+    if wh.kind == "ducklake-postgres":
+        return ""
+    location = Path(wh.location)
+    return str(location.with_name(location.name.split(".")[0] + ".reports"))
+
+
 def default_resources(settings: Settings) -> dict:
     """The resources as ``settings`` configures them."""
     return {
+        "reports": ReportFolder(path=report_folder(settings)),
         "db": NarrativeDB(path=str(settings.db), lake_retention_days=settings.lake_retention_days),
         "embedding_model": EmbeddingModel(model_path=settings.model, precision=settings.precision, device=settings.device,
                                           progress=settings.progress),

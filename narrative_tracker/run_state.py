@@ -47,3 +47,23 @@ def days_held(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date |
 
 def articles_per_day(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[dt.date, int]:
     return dict(con.execute(db.query("articles_per_day"), {"start": start, "end": end}).fetchall())
+
+
+def first_day_held(db_setting: str | os.PathLike) -> dt.date | None:
+    """The earliest publication day the *published* database holds, read without blocking a writer (a DuckDB file's
+    published copy is never written in place; a DuckLake is read at its last snapshot). ``None`` when there is no
+    database yet, it holds no articles, or it cannot be read now (locked by an analyst's read-write session, lake
+    unreachable): callers fall back to a fixed day then."""
+    from pathlib import Path
+
+    from narrative_tracker import warehouse
+
+    if not warehouse.is_lake_url(db_setting) and not Path(db_setting).exists():
+        return None
+    try:
+        with db.connection(db_setting, read_only=True) as con:
+            if not db.table_exists(con, "articles"):
+                return None
+            return days_held(con)[0]
+    except (duckdb.Error, db.DatabaseLockedError, warehouse.WarehouseError):
+        return None

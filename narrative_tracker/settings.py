@@ -6,7 +6,7 @@ codebook loader and the embedder receive these values as arguments; no other mod
 
 To add a setting: add one field with ``setting(ENV_NAME, default, doc)``. ``load_settings`` parses the
 variable by the field's type (``str``, ``int``, ``float``, ``bool``, ``Path``, ``tuple[str, ...]`` split on
-``os.pathsep``, or ``X | None`` of these where an empty variable means ``None``), and ``settings_table()``
+``os.pathsep``, ``datetime.date`` as YYYY-MM-DD, or ``X | None`` of these where an empty variable means ``None``), and ``settings_table()``
 renders the reference in docs/ from the same declarations (a test keeps the docs in step).
 
 =======================  ==========================================================================
@@ -25,6 +25,8 @@ NARRATIVES_MAX_FILE_MB   input files larger than this are quarantined unread (50
 NARRATIVES_MAX_CONCURRENT  DuckLake on PostgreSQL: steps at once (2)
 NARRATIVES_LAKE_DATA_PATH  DuckLake: where the Parquet files go
 NARRATIVES_LAKE_RETENTION_DAYS  DuckLake: snapshot retention of the weekly maintenance (7)
+NARRATIVES_PARTITIONS_START  first day of the daily partitions; unset: the earliest day the database holds
+NARRATIVES_REPORT_DIR    folder of the report the Dagster asset ``daily_report`` writes; unset: beside the database
 NARRATIVES_PROGRESS      1: progress bars on stderr (the CLI sets it on a terminal)
 DAGSTER_HOME             Dagster instance folder; unset: the CLI records runs beside the database (``<db>.dagster/``)
 =======================  ==========================================================================
@@ -35,6 +37,7 @@ The table above is a summary; the authoritative list is ``settings_table()`` (re
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import types
 import typing
@@ -106,6 +109,16 @@ class Settings:
                                          "DuckLake: folder (or object-store prefix) of the Parquet data files; unset: beside the catalog.")
     lake_retention_days: int = setting("NARRATIVES_LAKE_RETENTION_DAYS", 7,
                                        "DuckLake: snapshots kept (time travel) this many days by the weekly maintenance.")
+    partitions_start: dt.date | None = setting(
+        "NARRATIVES_PARTITIONS_START", None,
+        "First day (YYYY-MM-DD) of the daily partitions the Dagster UI offers. Unset: the earliest publication day the "
+        "database holds, read when the code location loads (2000-01-01 while it holds none; reload the code location "
+        "after the first ingest). Days before it are not processed (`narratives run` says how many articles that leaves out).")
+    report_dir: Path | None = setting(
+        "NARRATIVES_REPORT_DIR", None,
+        "Folder the `daily_report` asset writes `report-<day>.html` into (after every publish in the UI). Unset: "
+        "`<database>.reports/` beside the database file (or the DuckLake catalog file); on a DuckLake with a PostgreSQL "
+        "catalog set it, or the asset writes nothing and says so.")
     progress: bool = setting("NARRATIVES_PROGRESS", False,
                              "`1`: progress bars on stderr for long stages (the CLI turns them on when stderr is a terminal).")
     run_history: str = setting("NARRATIVES_RUN_HISTORY", "beside",
@@ -152,6 +165,11 @@ def _parse(raw: str, kind, env: str):
             raise SettingsError(f"{env}={raw!r}: expected a number") from None
     if kind is Path:
         return Path(raw)
+    if kind is dt.date:
+        try:
+            return dt.date.fromisoformat(raw.strip())
+        except ValueError:
+            raise SettingsError(f"{env}={raw!r}: expected a date as YYYY-MM-DD") from None
     return raw
 
 
@@ -191,6 +209,25 @@ def apply_library_defaults(environ: typing.MutableMapping[str, str] | None = Non
     environ = os.environ if environ is None else environ
     for key, value in LIBRARY_DEFAULTS.items():
         environ.setdefault(key, value)
+
+
+# Dagster switches `narratives run` and `make dev` set (if unset). DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS:
+# a run over a range of days records one "planned" event per asset instead of one per asset and day, halving what
+# a range records (docs/dagster.md: the cost is that a failed range run leaves its days "missing", not "failed").
+DAGSTER_DEFAULTS = {"DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
+
+
+def apply_dagster_defaults(environ: typing.MutableMapping[str, str] | None = None) -> None:
+    """Set ``DAGSTER_DEFAULTS`` in this process unless already set (read by Dagster where runs are created)."""
+    environ = os.environ if environ is None else environ
+    for key, value in DAGSTER_DEFAULTS.items():
+        environ.setdefault(key, value)
+
+
+def child_environment(changes: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment with ``changes`` applied, for a child process (``dagster dev`` driven by
+    ``pipelines/dagster_ui.py``)."""
+    return {**os.environ, **changes}
 
 
 def numba_cache_default(environ: typing.MutableMapping[str, str] | None = None) -> None:

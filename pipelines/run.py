@@ -23,8 +23,7 @@ from narrative_tracker.settings import Settings
 
 # The instance settings every instance the CLI creates gets (the same as the tracked .dagster_home/dagster.yaml,
 # which `make dev` and `make demo` use; a test keeps the two equal).
-INSTANCE_YAML = """\
-# Dagster instance settings for this project (DAGSTER_HOME=.dagster_home, set by the Makefile).
+INSTANCE_YAML = """# Dagster instance settings for this project (DAGSTER_HOME=.dagster_home, set by the Makefile).
 telemetry:
   enabled: false
 # DuckDB allows one writing process: every writing asset is in the "duckdb_writer" pool, limited to one
@@ -34,8 +33,15 @@ concurrency:
     default_limit: 1
   runs:
     max_concurrent_runs: 1
+# The daemon frees the pool slots a run still holds 60 s after it ended (failed, canceled). Slots of a run whose
+# process died while it was marked running are freed by the pool_slots sensor and by `narratives run`
+# (pipelines/pools.py). A run may take a while to start on a busy machine (torch, the model): 10 minutes.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 600
+  poll_interval_seconds: 30
+  free_slots_after_run_end_seconds: 60
 """
-DATABASE_TAG = "narratives/database"
 
 
 class RunError(RuntimeError):
@@ -92,10 +98,10 @@ def dagster_instance(settings: Settings):
 def run_tags(settings: Settings, start: dt.date | None = None, end: dt.date | None = None) -> dict[str, str]:
     """Tags of every run: the database it wrote (filter by it in the UI when several share one DAGSTER_HOME),
     and the range of days it covers."""
-    from narrative_tracker.warehouse import from_setting
+    from assets.resources import DATABASE_TAG, database_tag
     from pipelines.definitions import range_tags
 
-    tags = {DATABASE_TAG: from_setting(settings.db).describe()[:250]}
+    tags = {DATABASE_TAG: database_tag(str(settings.db))}
     return tags | (range_tags(start, end) if start is not None else {})
 
 
@@ -106,7 +112,8 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
 
     warnings.filterwarnings("ignore", category=Warning, module="dagster")
     from narrative_tracker import run_state
-    from narrative_tracker.db import DatabaseLockedError, connection, publish
+    from narrative_tracker.db import DatabaseLockedError, connection
+    from narrative_tracker.settings import apply_dagster_defaults
     from narrative_tracker.surfaces.summary import summary_text
     from narrative_tracker.warehouse import WarehouseError, from_setting
     from pipelines.definitions import build_definitions
@@ -122,6 +129,7 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     if options.workers > 1 and not parallel_ok:
         raise RunError("--workers needs DuckLake with a PostgreSQL catalog (ducklake:postgres:...); a DuckDB file "
                        "or a DuckLake catalog file has one writer", 2)
+    apply_dagster_defaults()
     defs = build_definitions(settings)
     instance = dagster_instance(settings)
     console = {"console": {"config": {"log_level": "DEBUG" if options.verbose else "WARNING"}}}
@@ -138,8 +146,7 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     say(f"[1/2] ingest -> {from_setting(db).describe()}")
     try:
         _setup_lake(settings)
-        ingest = defs.resolve_job_def("ingest_job").execute_in_process(
-            run_config=config, instance=instance, tags=run_tags(settings), raise_on_error=False)
+        ingest = execute(settings, defs.resolve_job_def("ingest_job"), instance, say, run_config=config, tags=run_tags(settings))
     except DatabaseLockedError as exc:
         raise RunError(str(exc), 3) from None
     except WarehouseError as exc:
@@ -149,8 +156,7 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     first, last = meta["articles"]["first_partition"].value, meta["articles"]["last_partition"].value
     t_ingest = time.perf_counter() - began
     if not first:
-        say("      no articles in the input; nothing to process")
-        publish(db)
+        say("      no articles in the input; nothing to process")  # (the ingest step published what it read)
         say(summary_text(db))
         return 0
 
@@ -158,13 +164,16 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     with connection(db) as con:  # the working file: ingest has just written it
         state = run_state.fingerprint(con, settings.codebook, settings.model, str(settings.heads))
         unchanged = state == run_state.last_complete(con)
+        lo, hi = run_state.days_held(con)
         if options.all_days:
-            lo, hi = run_state.days_held(con)
             start, end = min(start, lo), max(end, hi)
     if unchanged and not (options.force or options.all_days):
         say(f"      nothing new since the last complete run (ingest {t_ingest:.1f}s): no paragraphs, embeddings or "
             "narratives to redo. --force redoes them anyway.")
-        publish(db)
+        say(summary_text(db, ingest_meta=meta))
+        return 0
+    settings, defs, start = _partitioned_from(settings, lo, start, say)
+    if start > end:
         say(summary_text(db, ingest_meta=meta))
         return 0
     if options.workers > 1:
@@ -173,8 +182,8 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
     _mark_complete(db, state)
     embedded = [{e.asset_key.path[-1]: e.materialization.metadata for e in r.get_asset_materialization_events()}.get("paragraph_embeddings")
                 for r in runs]
-    texts = sum(m["texts_embedded"].value for m in embedded if m)
-    seconds = sum(m["seconds"].value for m in embedded if m)
+    texts = sum(m["run_texts_embedded"].value for m in embedded if m)
+    seconds = sum(m["run_seconds"].value for m in embedded if m)
     checks: dict[str, tuple[bool, object]] = {}
     for r in runs:
         for c in r.get_asset_check_evaluations():
@@ -207,8 +216,8 @@ def _process_days(settings: Settings, defs, instance, console: dict, start: dt.d
     job = defs.resolve_job_def("daily_job")
     if len(spans) <= 1:
         say(f"{title} {start} .. {end} ({(end - start).days + 1} daily partitions, one run)")
-        result = job.execute_in_process(run_config={"loggers": console | {"progress": {"config": {"steps": step_count(job)}}}},
-                                        instance=instance, tags=run_tags(settings, start, end), raise_on_error=False)
+        result = execute(settings, job, instance, say, tags=run_tags(settings, start, end),
+                         run_config={"loggers": console | {"progress": {"config": {"steps": step_count(job)}}}})
         _raise_if_failed(result)
         return [result]
     days = sum((b - a).days + 1 for a, b in spans)
@@ -218,19 +227,51 @@ def _process_days(settings: Settings, defs, instance, console: dict, start: dt.d
     runs = [(parallel.BEFORE, spans[0][0], spans[-1][1]), *parallel.daily_runs(spans), (parallel.AFTER, spans[0][0], spans[-1][1])]
     results = []
     for assets, first, last in runs:
-        results.append(execute_assets(settings, job, assets, config, instance, first, last))
+        results.append(execute_assets(settings, job, assets, config, instance, first, last, say))
         _raise_if_failed(results[-1])
     return results
 
 
 def execute_assets(settings: Settings, job, assets: tuple[str, ...], run_config: dict, instance, first: dt.date,
-                   last: dt.date):
+                   last: dt.date, say: Callable[[str], None] = print):
     """One in-process run of ``job`` materialising ``assets`` over the days ``first``..``last`` (the result, also
     when it failed)."""
     import dagster as dg
 
-    return job.execute_in_process(run_config=run_config, instance=instance, tags=run_tags(settings, first, last),
-                                  asset_selection=[dg.AssetKey(a) for a in assets], raise_on_error=False)
+    return execute(settings, job, instance, say, run_config=run_config, tags=run_tags(settings, first, last),
+                   asset_selection=[dg.AssetKey(a) for a in assets])
+
+
+def execute(settings: Settings, job, instance, say: Callable[[str], None], **kwargs):
+    """``job.execute_in_process(**kwargs)`` in ``instance`` (the result, also when it failed) — after making sure no
+    pool slot it needs is held by a run whose process is gone (freed, with a line saying so) and, while a live run
+    holds one, saying which run and how to free it instead of waiting in silence (``pipelines/pools.py``)."""
+    from narrative_tracker.warehouse import parse
+    from pipelines import pools
+
+    pools.wait_for_pools(instance, pools.job_pools(job), local=not parse(settings.db, settings.lake_data_path).parallel,
+                         say=say)
+    return job.execute_in_process(instance=instance, raise_on_error=False, **kwargs)
+
+
+def _partitioned_from(settings: Settings, held: dt.date | None, start: dt.date, say: Callable[[str], None]):
+    """Settings and code location whose daily partitions reach back to ``start`` (the first day this run processes)
+    and the earliest day held — or begin at ``NARRATIVES_PARTITIONS_START`` when that is set, with ``start`` moved
+    up to it (saying which days that leaves out). Returns ``(settings, definitions, start)``; the settings carry the
+    first day, so worker processes build the same partitions."""
+    import dataclasses
+
+    from pipelines.definitions import build_definitions
+
+    first = settings.partitions_start
+    if first is None:
+        first = min(d for d in (held, start) if d is not None)
+    elif start < first:
+        say(f"      articles from {start} to {first - dt.timedelta(days=1)} are before NARRATIVES_PARTITIONS_START "
+            f"({first}): those days are held but not processed; set it earlier to process them")
+        start = first
+    settings = dataclasses.replace(settings, partitions_start=first)
+    return settings, build_definitions(settings), start
 
 
 def _verdict(passed: bool, severity) -> str:
@@ -267,6 +308,7 @@ def _reprocess(settings: Settings, defs, instance, console: dict, began: float, 
         say(f"      {db} holds no articles; nothing to re-process (give --input PATH to ingest files)")
         publish(db)
         return 0
+    settings, defs, start = _partitioned_from(settings, start, start, say)
     _process_days(settings, defs, instance, console, start, end, f"[1/1] no --input: re-processing every day {db} holds,", say)
     _mark_complete(db, state)
     say(f"      done in {time.perf_counter() - began:.1f}s")
@@ -291,7 +333,7 @@ def _run_parallel(settings: Settings, options: RunOptions, defs, config: dict, i
     job = defs.resolve_job_def("narratives_job")
 
     def serial(assets: tuple[str, ...]):
-        return execute_assets(settings, job, assets, _selected(config, assets), instance, start, end)
+        return execute_assets(settings, job, assets, _selected(config, assets), instance, start, end, say)
 
     _raise_if_failed(serial(parallel.BEFORE))
     results = parallel.run_workers(settings, _selected(config, parallel.WORKER_ASSETS), plans)

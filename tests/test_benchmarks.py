@@ -56,6 +56,7 @@ def test_a_benchmark_without_its_dataset_says_which_option_and_stops_with_status
     out = tmp_path / "out.json"
     cases = [("embed_speed.py", "--semeval", "SemEval-2025 Task 10", []),
              ("end_to_end.py", "--corpus", "EUvsDisinfo 2015-2021 posts.csv", []),
+             ("ui_backfill.py", "--corpus", "EUvsDisinfo 2015-2021 posts.csv", ["--out", str(out)]),
              ("detection.py", "--fnc", "FNC-1", ["--out", str(out)])]
     for script, option, dataset, extra in cases:
         missing = tmp_path / f"no{option}"

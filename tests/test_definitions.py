@@ -24,12 +24,117 @@ def test_nightly_schedule_targets_recent_days_in_one_run():
     assert request.tags["dagster/asset_partition_range_end"] == "2026-11-22"
 
 
-def test_partitions_include_today_for_undated_articles():
-    from assets.partitions import daily_partitions
+def test_partitions_start_where_the_data_is(tmp_path):
+    """The configured day wins; else the earliest publication day the published database holds; else 2000-01-01
+    (no database yet). Either way the last partition is today (undated articles are filed under it)."""
+    from assets.partitions import partitions_start
+    from narrative_tracker import db
+    from narrative_tracker.ingest.files import ingest_paths
+    from narrative_tracker.settings import Settings
+    from pipelines.definitions import build_definitions
 
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
-    assert daily_partitions.get_last_partition_key() == today
-    assert daily_partitions.get_first_partition_key() == "2000-01-01"
+    path = tmp_path / "desk.duckdb"
+    assert partitions_start(Settings(db=str(path))) == dt.date(2000, 1, 1)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.csv").write_text("date,outlet,title,text\n2019-03-01,A,T,Some text about the weather in spring.\n"
+                                 "2019-05-02,B,U,Other text about football and the league.\n", encoding="utf-8")
+    with db.connection(path) as con:
+        ingest_paths(con, [inbox])
+    db.publish(path)
+    assert partitions_start(Settings(db=str(path))) == dt.date(2019, 3, 1)
+    configured = Settings(db=str(path), partitions_start=dt.date(2018, 12, 1))
+    assert partitions_start(configured) == dt.date(2018, 12, 1)
+    partitions = build_definitions(Settings(db=str(path))).resolve_job_def("daily_job").partitions_def
+    assert partitions.get_first_partition_key() == "2019-03-01"
+    assert partitions.get_last_partition_key() == dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+
+def test_schedule_and_sensor_stay_inside_the_partitions(tmp_path):
+    """A database younger than the nightly look-back, and an ingest of days before the first partition: the
+    requests start at the first partition (the sensor says why in its log) instead of failing to launch."""
+    from narrative_tracker.settings import Settings
+    from pipelines.definitions import after_ingest, build_definitions
+
+    first = dt.date(2026, 11, 21)
+    repository = build_definitions(Settings(db=str(tmp_path / "n.duckdb"), partitions_start=first)).get_repository_def()
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 22, 2, 0, tzinfo=dt.timezone.utc),
+                                        repository_def=repository)
+    assert nightly(context).tags["dagster/asset_partition_range_start"] == "2026-11-21"
+    with dg.instance_for_test() as instance:
+        instance.report_runless_asset_event(dg.AssetMaterialization(
+            "articles", metadata={"first_partition": "2026-11-01", "last_partition": "2026-11-22", "new_articles": 3,
+                                  "unprocessed_articles": 0}))
+        [request] = after_ingest.evaluate_tick(
+            dg.build_sensor_context(instance=instance, repository_def=repository)).run_requests
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-11-21"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-11-22"
+
+
+def test_narratives_run_builds_its_partitions_after_its_ingest(tmp_path):
+    """The CLI's partitions reach back to the first day it processes (no reload needed); a configured start is kept,
+    and the days before it are left out with a line saying so."""
+    from narrative_tracker.settings import Settings
+    from pipelines.run import _partitioned_from
+
+    lines = []
+    settings, defs, start = _partitioned_from(Settings(db=str(tmp_path / "n.duckdb")), dt.date(2020, 1, 5),
+                                              dt.date(2020, 3, 1), lines.append)
+    assert (settings.partitions_start, start, lines) == (dt.date(2020, 1, 5), dt.date(2020, 3, 1), [])
+    assert defs.resolve_job_def("daily_job").partitions_def.get_first_partition_key() == "2020-01-05"
+    configured = Settings(db=str(tmp_path / "n.duckdb"), partitions_start=dt.date(2020, 2, 1))
+    settings, defs, start = _partitioned_from(configured, dt.date(2020, 1, 5), dt.date(2020, 1, 10), lines.append)
+    assert start == dt.date(2020, 2, 1) and settings.partitions_start == dt.date(2020, 2, 1)
+    assert "articles from 2020-01-10 to 2020-01-31 are before NARRATIVES_PARTITIONS_START (2020-02-01)" in lines[0]
+
+
+def test_no_two_ops_can_open_a_duckdb_file_at_once(tmp_path):
+    """On a DuckDB file every run — the jobs and the implicit job behind the UI's asset pages — executes in process,
+    every op that opens the database is in the single-writer pool, and the checks run inside their asset's step
+    (no separate check op). On a PostgreSQL DuckLake runs use the multiprocess executor."""
+    from narrative_tracker.settings import Settings
+    from pipelines.definitions import build_definitions
+
+    defs = build_definitions(Settings(db=str(tmp_path / "n.duckdb")))
+    repository = defs.get_repository_def()
+    jobs = [*repository.get_all_jobs()]
+    assert "__ASSET_JOB" in {j.name for j in jobs}
+    for job in jobs:
+        assert job.executor_def is dg.in_process_executor, job.name
+    for node in repository.asset_graph.asset_nodes:
+        needs_db = "db" in node.assets_def.required_resource_keys
+        if needs_db and node.key.to_user_string() != "daily_report":  # the report reads only the published copy
+            assert node.pools == {"duckdb_writer"}, node.key
+    assert not [c for c in repository.asset_checks_defs_by_key.values() if "db" in c.required_resource_keys]
+    lake = build_definitions(Settings(db="ducklake:postgres:dbname=lake host=localhost", partitions_start=dt.date(2024, 1, 1)))
+    assert lake.resolve_job_def("__ASSET_JOB").executor_def.name == "multiprocess"
+
+
+def test_published_database_follows_a_run_that_did_not_publish():
+    """The publish condition (assets/publish.py) on a stand-in graph: materialising one day of a daily asset alone
+    requests a publish; a run that published itself requests nothing; nothing while upstream is still running."""
+    from assets.publish import PUBLISH_AFTER_CHANGES
+
+    days = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)
+
+    @dg.asset(partitions_def=days)
+    def paragraphs():
+        return None
+
+    @dg.asset(deps=[paragraphs], automation_condition=PUBLISH_AFTER_CHANGES)
+    def published_database():
+        return None
+
+    assets = [paragraphs, published_database]
+    with dg.instance_for_test() as instance:
+        result = dg.evaluate_automation_conditions(defs=assets, instance=instance)
+        assert result.total_requested == 0  # nothing changed yet
+        dg.materialize(assets, instance=instance, partition_key="2026-01-05", selection=[paragraphs])
+        result = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=result.cursor)
+        assert result.get_requested_partitions(published_database.key) == {None}
+        dg.materialize(assets, instance=instance, partition_key="2026-01-06")  # a run that publishes itself
+        result = dg.evaluate_automation_conditions(defs=assets, instance=instance, cursor=result.cursor)
+        assert result.total_requested == 0
 
 
 def test_instance_config_turns_telemetry_off_and_serialises_writers():
@@ -47,7 +152,8 @@ def test_instance_config_turns_telemetry_off_and_serialises_writers():
 
 def test_each_database_has_its_own_dagster_instance_and_runs_are_tagged_with_it(tmp_path):
     from narrative_tracker.settings import load_settings
-    from pipelines.run import DATABASE_TAG, dagster_instance, instance_home, run_tags
+    from assets.resources import DATABASE_TAG
+    from pipelines.run import dagster_instance, instance_home, run_tags
 
     a = load_settings({"NARRATIVES_DB": str(tmp_path / "a.duckdb")})
     b = load_settings({"NARRATIVES_DB": str(tmp_path / "sub" / "b.duckdb")})

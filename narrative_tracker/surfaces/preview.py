@@ -22,3 +22,9 @@ def markdown(frame: pl.DataFrame, max_rows: int = 10, max_chars: int = 90) -> st
         tbl_width_chars=10_000,
     ):
         return str(shown)
+
+
+def short(text: str | None, limit: int = 160) -> str:
+    """``text`` on one line, cut to ``limit`` characters (with an ellipsis when cut)."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
