@@ -47,13 +47,15 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
     start, end = window_days(context)
     model = embedding_model.get_embedder().name
     book = codebook_file.load(model=model)
+    pair_model = codebook_file.load_pair_model(embedding_model)
     with db.connect() as con:
-        report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model))
+        report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model), pair_model=pair_model)
         evidence = con.execute(
-            "SELECT pn.narrative_id, round(pn.score, 3) AS score, a.outlet, pn.partition_date AS day, p.text "
+            "SELECT pn.narrative_id, pn.stance, round(coalesce(pn.related, pn.score), 3) AS score, a.outlet, pn.partition_date AS day, p.text "
             "FROM paragraph_narratives pn JOIN paragraphs p USING (paragraph_id) JOIN articles a USING (article_id) "
             "WHERE pn.method = 'codebook' AND pn.partition_date BETWEEN $s AND $e "
-            "QUALIFY row_number() OVER (PARTITION BY pn.narrative_id ORDER BY pn.score DESC) <= 2 ORDER BY 1, 2 DESC",
+            "QUALIFY row_number() OVER (PARTITION BY pn.narrative_id ORDER BY pn.stance = 'asserts' DESC, "
+            "coalesce(pn.related, pn.score) * coalesce(pn.stance_confidence, 1) DESC) <= 2 ORDER BY 1, 3 DESC",
             {"s": start, "e": end},
         ).pl()
     return dg.MaterializeResult(
@@ -63,6 +65,10 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
             "last_day": str(end),
             "paragraphs_scored": report.paragraphs,
             "detectors": report.detectors,
+            "pair_model": report.pair_model or "none (the detector decided)",
+            "candidate_pairs": report.candidates,
+            "pair_model_calls": report.pair_calls,
+            "left_to_detector_language": report.fallback,
             "assignments": report.per_narrative,
             "top_evidence": dg.MetadataValue.md(markdown(evidence, max_rows=12, max_chars=160)),
         }
