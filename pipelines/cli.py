@@ -216,7 +216,7 @@ def cmd_train_stance(args: argparse.Namespace) -> int:
         from narrative_tracker.narratives.pair_training import TrainConfig, TrainPairRequest, train_request
 
         result = train_request(TrainPairRequest(
-            pairs=args.pairs or None, semeval=tuple(args.semeval), labelled=False if args.no_labelled else (args.labelled or None),
+            pairs=args.pairs or None, semeval=tuple(args.semeval), corpus=args.corpus or None, labelled=False if args.no_labelled else (args.labelled or None),
             reviews=tuple(args.review), codebook=str(args.codebook) if args.codebook else None, out_dir=args.out or None,
             workdir=args.workdir or None, version=args.version or None,
             epochs=args.epochs if args.epochs is not None else TrainConfig.epochs, max_steps=args.max_steps, seed=args.seed,

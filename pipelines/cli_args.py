@@ -123,6 +123,8 @@ def parser() -> argparse.ArgumentParser:
     train_stance.add_argument("--semeval", action="append", default=[], metavar="DIR",
                               help="SemEval-2025 Task 10 folder (documents/, labels.tsv): documents assert their "
                                    "sub-narratives; repeat for several")
+    train_stance.add_argument("--corpus", default="", metavar="CSV",
+                              help="EUvsDisinfo-format posts.csv: claims dated before 2019 as weak-labelled pairs (hard negatives)")
     train_stance.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
     train_stance.add_argument("--no-labelled", action="store_true", help="do not use the labelled paragraphs")
     train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: the shipped folder)")

@@ -324,7 +324,7 @@ def train_encoder(pairs: Sequence[TextPair], dev: Sequence[dict], out_dir: str |
     meta = {"format": FORMAT, "version": version, "base_model": "all-MiniLM-L6-v2",
             "base_model_sha": base_model_sha(base_model_path()), "config": dataclasses.asdict(config),
             "steps": state["step"], "material_sha": material_sha(pairs), "trained_on": sources or [],
-            "dev_untuned_precision_at_1": (state["history"][0] or {}).get("dev_precision_at_1"),
+            "dev_untuned_precision_at_1": (state["history"][0] if state["history"] else {}).get("dev_precision_at_1"),
             "dev_best_precision_at_1": round(state["best"], 4) if state["best"] >= 0 else None,
             "history": state["history"], "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
     out = Path(out_dir)

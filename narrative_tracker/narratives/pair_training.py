@@ -13,7 +13,12 @@
 * the codebook's example statements: ``asserts`` for their narrative (claim = its description or label or another
   of its examples), ``unrelated`` for the other narratives;
 * SemEval-2025 Task 10 training documents: ``asserts`` for their labelled sub-narratives (claim = the
-  sub-narrative's statement), ``unrelated`` for two other sub-narratives of the same domain.
+  sub-narrative's statement), ``unrelated`` for two other sub-narratives of the same domain; and every sub-narrative
+  statement as ``unrelated`` to each codebook narrative (propaganda about something else);
+* the codebook examples framed as reports and refutations of themselves (generic news wording, ``framed_material``);
+* EUvsDisinfo claims dated before 2019 (``--corpus``), tags read as weak labels (``euvsdisinfo_material``): claims the
+  bi-encoder finds close to a narrative but tagged with nothing that could carry it are ``unrelated`` — the hard
+  negatives a stage-1 detector proposes by mistake. Claims from 2019 on are never read (they are evaluation material).
 
 **Loop**: AdamW (LoRA 3e-4, head 1e-3), linear warm-up and decay, class-weighted cross-entropy, bf16 autocast where
 the CPU has it, batches of similar length. Every ``checkpoint_every`` steps the trainable weights, optimizer,
@@ -27,6 +32,7 @@ hash that keys the artifact; they change together.
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime as dt
 import hashlib
@@ -209,6 +215,65 @@ def semeval_material(directory: str | os.PathLike, tokenizer, ranker, negatives:
             claims.append(statement(sub)); texts.append(body); labels.append("unrelated"); groups.append(doc.id)
     evidence = select_evidence(claims, texts, tokenizer, ranker, budget=TEXT_BUDGET)
     return [Pair((c,), e, lab, 0.5, "semeval", f"semeval:{g}") for c, e, lab, g in zip(claims, evidence, labels, groups)]
+
+
+# EUvsDisinfo keyword tags read as weak labels for the bundled codebook's narratives (claims dated before CLAIMS_BEFORE
+# only; later claims stay evaluation material). A claim's title states a disinformation claim in its own voice.
+# * positives: a claim tagged with one of POSITIVE_TAGS[n] asserts narrative n;
+# * negatives: a claim tagged with none of ADJACENT_TAGS[n] does not carry n (tags that could go with n are left out
+#   rather than guessed); csto_justification is bound to January 2022, so no earlier claim carries it.
+CLAIMS_BEFORE = "2019-01-01"
+POSITIVE_TAGS = {"foreign_hand": {"Colour revolutions", "Coup"}}
+ADJACENT_TAGS = {
+    "foreign_hand": {"Colour revolutions", "Coup", "Protest", "Euromaidan", "Destabilising Russia", "Puppets",
+                     "Secret services", "CIA", "George Soros", "Sovereignty", "Manipulated elections/referendum",
+                     "Elections", "election meddling", "Provocation", "Civil war", "Destabilising", "Deep state"},
+    "isis_infiltration": {"Terrorism", "Daesh", "Muslim/Islam", "Syrian War", "Migration crisis", "Refugees", "Islam"},
+    "csto_justification": set(),
+}
+
+
+def euvsdisinfo_material(posts_csv: str | os.PathLike, codebook, ranker, hard: int = 300, random_negatives: int = 150,
+                         positives: int = 250, seed: int = 0) -> list[Pair]:
+    """Claims before :data:`CLAIMS_BEFORE` as pairs with the codebook's narratives (rules above): per narrative the
+    ``hard`` negatives the bi-encoder finds closest to its claims (propaganda about something else: what stage 1
+    proposes by mistake), ``random_negatives`` more, and up to ``positives`` tag positives."""
+    rows = []
+    with open(posts_csv, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if (row.get("date") or "") < CLAIMS_BEFORE and (row.get("title") or "").strip():
+                rows.append((row["title"].strip(), {t.strip() for t in (row.get("keywords") or "").split("+") if t.strip()}))
+    rng = random.Random(seed)
+    titles = [t for t, _ in rows]
+    vectors = np.asarray(ranker.encode(titles), np.float32) if rows and ranker is not None else None
+    out = []
+    for n in codebook.narratives:
+        if n.id not in ADJACENT_TAGS:
+            continue
+        claims = narrative_claims(n)
+        negative = [k for k, (_, tags) in enumerate(rows) if not tags & ADJACENT_TAGS[n.id]]
+        if vectors is not None and negative:
+            centre = np.asarray(ranker.encode(list(claims)), np.float32).mean(axis=0)
+            order = sorted(negative, key=lambda k: -float(vectors[k] @ centre))
+            chosen = order[:hard] + rng.sample(order[hard:], min(random_negatives, max(0, len(order) - hard)))
+        else:
+            chosen = rng.sample(negative, min(hard + random_negatives, len(negative)))
+        out += [Pair(claims, titles[k], "unrelated", 1.0, "euvsdisinfo", f"euvsdisinfo:{k}") for k in chosen]
+        pos = [k for k, (_, tags) in enumerate(rows) if tags & POSITIVE_TAGS.get(n.id, set())]
+        out += [Pair(claims, titles[k], "asserts", 1.0, "euvsdisinfo", f"euvsdisinfo:{k}")
+                for k in rng.sample(pos, min(positives, len(pos)))]
+    return out
+
+
+def semeval_statement_material(directory: str | os.PathLike, codebook) -> list[Pair]:
+    """Every SemEval sub-narrative statement (Ukraine war, climate) as ``unrelated`` to each codebook narrative:
+    propaganda that is about something else."""
+    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+
+    data = load_semeval(directory)
+    statements = sorted({sub.split(":")[-1].strip() for sub in data.subnarratives if not sub.endswith(OTHER)})
+    return [Pair(narrative_claims(n), st, "unrelated", 1.0, "semeval_statements", f"semeval-statement:{st}")
+            for n in codebook.narratives for st in statements]
 
 
 def material_sha(pairs: Sequence[Pair]) -> str:
@@ -436,7 +501,7 @@ def export(net, meta: dict, out_dir: str | os.PathLike) -> Path:
 
 
 def build_material(codebook, fnc_dir=None, semeval_dirs: Sequence[str | os.PathLike] = (), labelled=None,
-                   tokenizer=None, ranker=None, seed: int = 0, progress: Callable[[str], None] = _progress):
+                   tokenizer=None, ranker=None, seed: int = 0, progress: Callable[[str], None] = _progress, corpus=None):
     """``(train pairs, dev pairs, sources)``: every source above; the FNC dev claims split off (see :func:`dev_split`)."""
     if tokenizer is None:
         from transformers import AutoTokenizer
@@ -465,6 +530,15 @@ def build_material(codebook, fnc_dir=None, semeval_dirs: Sequence[str | os.PathL
         part = semeval_material(folder, tokenizer, ranker, seed=seed)
         sources.append({"kind": "semeval", "folder": Path(folder).name, "pairs": len(part)})
         pairs += part
+        part = semeval_statement_material(folder, codebook)
+        sources.append({"kind": "semeval_statements", "folder": Path(folder).name, "pairs": len(part)})
+        pairs += part
+    if corpus:
+        part = euvsdisinfo_material(corpus, codebook, ranker, seed=seed)
+        digest = hashlib.sha256(Path(corpus).read_bytes()).hexdigest()[:16]
+        sources.append({"kind": "euvsdisinfo", "before": CLAIMS_BEFORE, "pairs": len(part), "sha256": digest})
+        pairs += part
+        progress(f"EUvsDisinfo claims before {CLAIMS_BEFORE}: {len(part)} pairs")
     train_pairs, dev_pairs = dev_split(pairs, seed=seed)
     for s in sources:
         if s["kind"] == "fnc":
@@ -479,6 +553,7 @@ class TrainPairRequest:
 
     pairs: str | None = None  # FNC-1-format folder
     semeval: tuple[str, ...] = ()
+    corpus: str | None = None  # EUvsDisinfo-format posts.csv (claims before CLAIMS_BEFORE)
     labelled: str | None | bool = None  # None: the bundled set (tune part); False: not used
     reviews: tuple[str, ...] = ()
     codebook: str | None = None
@@ -509,7 +584,7 @@ def train_request(request: TrainPairRequest, progress: Callable[[str], None] = _
     codebook = load_codebook(request.codebook)
     ranker = SentenceTransformerEmbedder()
     train_pairs, dev_pairs, sources = build_material(codebook, request.pairs, request.semeval, request.labelled,
-                                                     ranker=ranker, seed=request.seed, progress=progress)
+                                                     ranker=ranker, seed=request.seed, progress=progress, corpus=request.corpus)
     if request.reviews:
         part = review_material(request.reviews)
         sources.append({"kind": "review", "files": [Path(p).name for p in request.reviews], "pairs": len(part)})
