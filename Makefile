@@ -10,7 +10,7 @@ export DAGSTER_HOME := $(CURDIR)/.dagster_home
 export DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS := 1
 DB ?= data/narratives.duckdb
 
-.PHONY: install demo demo-lake postgres test bench bench-lake detection stance-model heads-model dev clean help
+.PHONY: install demo demo-lake postgres test bench bench-lake detection stance-model encoder-model heads-model pair-quality dev clean help
 
 help:
 	@echo "make demo   - set up .venv and run the whole pipeline on the bundled sample corpus"
@@ -18,7 +18,8 @@ help:
 	@echo "make demo-lake - the sample corpus on DuckLake with a throwaway PostgreSQL catalog, two workers"
 	@echo "make bench  - run benchmarks/ (about 8 min); writes benchmarks/results.json and results.md"
 	@echo "make detection    - stance (FNC-1 CV by claim) + labelled-set scores; writes benchmarks/results/detection.json"
-	@echo "make stance-model - retrain the shipped stance model (narrative_tracker/models/) from ../shared + the tune part"
+	@echo "make stance-model - retrain the shipped pair model (narratives/pair_artifact/) from ../shared + the tune part (~1 h)"
+	@echo "make encoder-model - retrain the domain encoder (embeddings/encoder_artifact/, --model minilm-narratives) (~15 min)"
 	@echo "make heads-model  - retrain the shipped narrative heads (narratives/heads_artifact/) from the codebook + the tune part"
 	@echo "make dev    - start the Dagster UI (http://127.0.0.1:3000) on workspace.yaml"
 
@@ -52,12 +53,22 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 FNC ?= ../shared/benchmarks/fnc1-stance
+SEMEVAL ?= ../shared/benchmarks/semeval2025-task10-en
+CORPUS ?= ../shared/corpus/euvsdisinfo-2015-2021/posts.csv
 
 detection: install
 	OMP_NUM_THREADS=1 $(BIN)/python benchmarks/detection.py --fnc $(FNC)
 
+# About an hour on 2 cores (bf16 on AMX); a checkpoint every 50 steps: `make stance-model STANCE_ARGS=--resume` continues.
 stance-model: install
-	OMP_NUM_THREADS=1 $(BIN)/narratives train-stance --pairs $(FNC) --version stance-$$(date -u +%Y%m%d)
+	$(BIN)/narratives train-stance --pairs $(FNC) --semeval $(SEMEVAL) --corpus $(CORPUS) --version pair-$$(date -u +%Y%m%d) $(STANCE_ARGS)
+
+# The domain encoder (--model minilm-narratives): about 15 min on 2 cores; `make encoder-model ENCODER_ARGS=--resume` continues.
+encoder-model: install
+	$(BIN)/narratives train-encoder --corpus $(CORPUS) --semeval $(SEMEVAL) --version enc-$$(date -u +%Y%m%d) $(ENCODER_ARGS)
+
+pair-quality: install
+	$(BIN)/python benchmarks/pair_quality.py --fnc $(FNC)
 
 heads-model: install
 	OMP_NUM_THREADS=1 $(BIN)/narratives train --version heads-$$(date -u +%Y%m%d)

@@ -53,21 +53,25 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
     start, end = window_days(context)
     model = embedding_model.get_embedder().name
     book = codebook_file.load(model=model)
+    pair_model = codebook_file.load_pair_model(embedding_model)
     with db.connect() as con:
-        report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model))
+        report = assign_codebook(con, book, model, start, end, heads=codebook_file.load_heads(model),
+                                 pair_model=pair_model)
         rows = con.execute(dbq.query("day_assignments"), {"start": start, "end": end}).fetchall()
     per_day: dict = {}
     for day, narrative, paragraphs, asserting, evidence in rows:
         entry = per_day.setdefault(day, {"assignments": {}, "asserting": {}, "evidence": []})
         entry["assignments"][narrative] = paragraphs
         entry["asserting"][narrative] = asserting
-        entry["evidence"].append(f"- **{narrative}** ({paragraphs}, {asserting} asserting): {short(evidence)}")
+        entry["evidence"].append(f"- **{narrative}** ({paragraphs}, {asserting} asserting): {short(evidence) if evidence else 'no paragraph asserts it'}")
     record_days(context, {day: {"dagster/row_count": sum(e["assignments"].values()), "assignments": e["assignments"],
                                 "asserting": e["asserting"], "evidence": dg.MetadataValue.md("\n".join(e["evidence"]))}
                           for day, e in per_day.items()},
                 {"dagster/row_count": 0, "assignments": {}, "asserting": {}},
                 {**run_range(start, end), "run_assignments": report.assignments, "run_paragraphs_scored": report.paragraphs,
-                 "detectors": report.detectors})
+                 "detectors": report.detectors, "pair_model": report.pair_model or "none (the detector decided)",
+                 "candidate_pairs": report.candidates, "pair_model_calls": report.pair_calls,
+                 "left_to_detector_language": report.fallback})
     return dg.MaterializeResult()
 
 

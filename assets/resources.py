@@ -18,6 +18,7 @@ from narrative_tracker import db, schema, warehouse
 from narrative_tracker.embeddings.embed import Embedder, make_embedder
 from narrative_tracker.narratives.codebook import Codebook, load_codebook
 from narrative_tracker.narratives.heads import resolve_heads
+from narrative_tracker.narratives.pair_model import resolve_pair_model
 from narrative_tracker.settings import DEFAULT_CODEBOOK, DEFAULT_DB, Settings
 
 # The run tag naming the database a run wrote: filter the UI's Runs page by it when several databases share one
@@ -83,6 +84,10 @@ class CodebookFile(dg.ConfigurableResource):
     heads: str = Field(default="", description="Trained narrative heads (`narratives train`): a heads-<model>.json file or a "
                                                "folder; 'none': similarity detector only; empty: the shipped heads for the model, if any.")
 
+    stance_model: str = Field(default="", description="Pair model deciding candidate pairs and their stance (`narratives "
+                                                      "train-stance`): a folder; 'none': the detector decides, frozen-feature stance; "
+                                                      "empty: the shipped pair model.")
+
     def load(self, model: str | None = None) -> Codebook:
         """The codebook with ``model``'s operating points (its ``models:`` section) when it has them."""
         return load_codebook(self.path, model=model)
@@ -90,6 +95,13 @@ class CodebookFile(dg.ConfigurableResource):
     def load_heads(self, model: str):
         """The trained heads detection uses with ``model`` (``heads.resolve_heads``), or None."""
         return resolve_heads(self.heads, model)
+
+    def load_pair_model(self, embedding_model: EmbeddingModel | None = None):
+        """The pair model (``pair_model.resolve_pair_model``) on the embedding model's device, or None; the embedder
+        picks the sentences of a long paragraph closest to the claim."""
+        device = embedding_model.device if embedding_model else "cpu"
+        ranker = embedding_model.get_embedder() if embedding_model else None
+        return resolve_pair_model(self.stance_model, device=device, sentence_ranker=ranker)
 
 
 class IngestInputs(dg.ConfigurableResource):
@@ -126,6 +138,6 @@ def default_resources(settings: Settings) -> dict:
         "db": NarrativeDB(path=str(settings.db), lake_retention_days=settings.lake_retention_days),
         "embedding_model": EmbeddingModel(model_path=settings.model, precision=settings.precision, device=settings.device,
                                           progress=settings.progress),
-        "codebook_file": CodebookFile(path=str(settings.codebook), heads=str(settings.heads)),
+        "codebook_file": CodebookFile(path=str(settings.codebook), heads=str(settings.heads), stance_model=str(settings.stance_model)),
         "inputs": IngestInputs(paths=list(settings.inputs), max_file_mb=settings.max_file_mb, progress=settings.progress),
     }

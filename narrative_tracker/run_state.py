@@ -2,7 +2,7 @@
 
 A run is complete when every daily asset of every day it covered materialised. Its fingerprint is the articles
 present (count, latest ingest time), the codebook (``Codebook.fingerprint``), the embedding model and the trained
-narrative heads in use (``Heads.key``, or none): when all equal the stored one, ``narratives run`` skips the daily stages (``--force`` redoes them anyway).
+narrative heads in use (``Heads.key``, or none) and the pair model (``pair:<version>``, or none): when all equal the stored one, ``narratives run`` skips the daily stages (``--force`` redoes them anyway).
 The fingerprint lives in ``pipeline_meta['last_complete_run']``, inside the database it describes.
 """
 
@@ -19,15 +19,17 @@ from narrative_tracker.models import stable_hash
 KEY = "last_complete_run"
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection, codebook: str | os.PathLike | None, model: str, heads: str = "") -> str:
-    """The fingerprint of a run over what ``con`` holds now with this codebook, model and heads setting."""
+def fingerprint(con: duckdb.DuckDBPyConnection, codebook: str | os.PathLike | None, model: str, heads: str = "",
+                stance_model: str = "") -> str:
+    """The fingerprint of a run over what ``con`` holds now with this codebook, model, heads and pair-model setting."""
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.narratives.heads import heads_key
+    from narrative_tracker.narratives.pair_model import pair_model_key
 
     count, latest = con.execute(db.query("run_state_inputs")).fetchone()
     parts = [str(count), str(latest), load_codebook(codebook, model=model or None).fingerprint, model or "default"]
-    key = heads_key(heads, model)
-    return stable_hash(*parts, key) if key else stable_hash(*parts)  # no heads: the fingerprint of before heads
+    keys = [k for k in (heads_key(heads, model), pair_model_key(stance_model)) if k]
+    return stable_hash(*parts, *keys)  # no heads, no pair model: the fingerprint of before them
 
 
 def last_complete(con: duckdb.DuckDBPyConnection) -> str | None:

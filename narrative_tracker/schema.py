@@ -16,7 +16,7 @@ from narrative_tracker import warehouse
 from narrative_tracker.db import connection, is_lake, overwrite, query, run_script, set_meta, sql_dir, statements, table_exists
 from narrative_tracker.settings import DEFAULT_DB
 
-SCHEMA_VERSION = "5"  # 5: paragraph_narratives.detection_model (added to older files on open)
+SCHEMA_VERSION = "6"  # 6: paragraph_narratives.related / pair_model; 5: .detection_model (added to older files on open)
 
 
 

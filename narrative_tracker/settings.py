@@ -18,6 +18,7 @@ NARRATIVES_DEVICE        torch device of the embedding model (cpu)
 NARRATIVES_PRECISION     embedding precision: auto, bf16 or fp32
 NARRATIVES_CODEBOOK      codebook YAML; empty: the bundled codebook
 NARRATIVES_HEADS         trained narrative heads (file/folder); none: similarity only; empty: the shipped ones, if any
+NARRATIVES_STANCE_MODEL  pair model deciding candidates and stance (folder); none: detector + frozen-feature stance; empty: shipped
 NARRATIVES_INPUT         files/folders to ingest (``os.pathsep``-separated); empty: a scheduled run fails
 NARRATIVES_INBOX         folder the ``inbox`` sensor watches; empty: the sensor skips
 NARRATIVES_INBOX_SETTLE_SECONDS  seconds an inbox file must stay unchanged before it is ingested (60)
@@ -95,6 +96,11 @@ class Settings:
                          "Trained narrative heads (`narratives train`): a `heads-<model>.json` file or a folder holding one for "
                          "the embedding model; `none`: the codebook similarity detector only; empty: the shipped heads for the "
                          "model when there are some (`narrative_tracker/narratives/heads_artifact/`), else the similarity detector.")
+    stance_model: str = setting("NARRATIVES_STANCE_MODEL", "",
+                                "Pair model that decides each candidate (paragraph, codebook narrative) pair and its stance "
+                                "(`narratives train-stance`): a folder holding `pair_model.json`; empty: the shipped one "
+                                "(`narrative_tracker/narratives/pair_artifact/`); `none`: no pair model — the detector's own "
+                                "decision with the frozen-feature stance model (the behaviour before the pair model).")
     inputs: tuple[str, ...] = setting("NARRATIVES_INPUT", (),
                                       "Files and folders the `ingest` asset reads (separated by `os.pathsep`, `:` on Linux); unset: a scheduled run fails, saying so (the bundled sample is read only when named).")
     inbox: Path | None = setting("NARRATIVES_INBOX", None,

@@ -56,13 +56,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from narrative_tracker.evaluation import suite
 
     if args.stance_pairs:
-        pairs = suite.evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json)
+        pairs = suite.evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json,
+                                            stance_model=str(args.settings.stance_model))
         echo(json.dumps(pairs, indent=2) if args.json else suite.format_stance_pairs(pairs, args.stance_pairs))
         return 0
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
         discovery_db=args.discovery_db, documents=args.documents, db=args.db, semeval=args.semeval,
-        semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads))
+        semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads),
+        stance_model=str(args.settings.stance_model))
     result = suite.evaluate(request)
     echo(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
     return 0
@@ -214,18 +216,47 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_train_stance(args: argparse.Namespace) -> int:
-    from narrative_tracker.evaluation.stance_eval import train_stance_model
     from narrative_tracker.narratives.review import load_reviews
 
-    if not args.pairs and args.no_labelled and not args.review:
-        raise CommandError("train-stance needs --pairs and/or the labelled paragraphs")
+    if not args.pairs and args.no_labelled and not args.review and not args.semeval:
+        raise CommandError("train-stance needs --pairs, --semeval, --review and/or the labelled paragraphs")
     try:
-        model = train_stance_model(args.pairs or None, False if args.no_labelled else (args.labelled or None),
-                                   out_dir=args.out or None, version=args.version or None,
-                                   extra=load_reviews(args.review) if args.review else None)
+        if args.features:
+            from narrative_tracker.evaluation.stance_eval import train_stance_model
+
+            model = train_stance_model(args.pairs or None, False if args.no_labelled else (args.labelled or None),
+                                       out_dir=args.out or None, version=args.version or None,
+                                       extra=load_reviews(args.review) if args.review else None)
+            echo(f"stance model {model.version}: {model.meta['class_counts']}")
+            return 0
+        from narrative_tracker.narratives.pair_training import TrainConfig, TrainPairRequest, train_request
+
+        result = train_request(TrainPairRequest(
+            pairs=args.pairs or None, semeval=tuple(args.semeval), corpus=args.corpus or None, labelled=False if args.no_labelled else (args.labelled or None),
+            reviews=tuple(args.review), codebook=str(args.codebook) if args.codebook else None, out_dir=args.out or None,
+            workdir=args.workdir or None, version=args.version or None,
+            epochs=args.epochs if args.epochs is not None else TrainConfig.epochs, max_steps=args.max_steps, seed=args.seed,
+            resume=args.resume))
     except (FileNotFoundError, ValueError) as exc:
         raise CommandError(str(exc)) from None
-    echo(f"stance model {model.version}: {model.meta['class_counts']}")
+    dev = f"; dev macro-F1 {result.dev['macro_f1']:.3f}" if result.dev else ""
+    echo(f"pair model {result.version}: {result.steps} steps{dev}; written to {result.out_dir}")
+    return 0
+
+
+def cmd_train_encoder(args: argparse.Namespace) -> int:
+    from narrative_tracker.embeddings.tuning import EncoderConfig, EncoderRequest, train_request
+
+    try:
+        meta = train_request(EncoderRequest(
+            corpus=args.corpus or None, semeval=tuple(args.semeval), codebook=str(args.codebook) if args.codebook else None,
+            labelled=False if args.no_labelled else None, out_dir=args.out or None, workdir=args.workdir or None,
+            version=args.version or None, epochs=args.epochs if args.epochs is not None else EncoderConfig.epochs,
+            max_steps=args.max_steps, seed=args.seed, resume=args.resume))
+    except (FileNotFoundError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    echo(f"encoder {meta['version']}: {meta['steps']} steps; dev precision@1 {meta['dev_best_precision_at_1']} "
+          f"(untuned {meta['dev_untuned_precision_at_1']}); use it with --model minilm-narratives")
     return 0
 
 
@@ -248,6 +279,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "summary": cmd_summary, "evaluate": cmd_evaluate, "train": cmd_train, "train-stance": cmd_train_stance,
+            "train-encoder": cmd_train_encoder,
             "review": cmd_review, "codebook": cmd_codebook, "alerts": cmd_alerts, "narrative": cmd_narrative,
             "report": cmd_report, "search": cmd_search, "sql": cmd_sql, "setup": cmd_setup}
 
@@ -277,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     # options given on the command line win over the environment (NARRATIVES_*), which wins over the defaults
     settings = load_settings().replace(db=getattr(args, "db", None), model=getattr(args, "model", None),
                                        precision=getattr(args, "precision", None), codebook=getattr(args, "codebook", None),
-                                       heads=getattr(args, "heads", None))
+                                       heads=getattr(args, "heads", None), stance_model=getattr(args, "stance_model", None))
     args.settings = settings
     args.db, args.model, args.precision, args.codebook = str(settings.db), settings.model, settings.precision, settings.codebook
     try:

@@ -33,6 +33,10 @@ HEADS = _options(lambda p: p.add_argument(
     "--heads", default=None, metavar="PATH|none",
     help="trained narrative heads (`narratives train`): a heads-<model>.json file or a folder holding one; 'none': the "
          "codebook similarity detector only (default: NARRATIVES_HEADS, else the shipped heads for the model if any)"))
+STANCE = _options(lambda p: p.add_argument(
+    "--stance-model", default=None, metavar="DIR|none",
+    help="pair model that decides each candidate (paragraph, narrative) pair and its stance (`narratives train-stance`); "
+         "'none': the detector decides, with the frozen-feature stance model (default: NARRATIVES_STANCE_MODEL, else the shipped one)"))
 CODEBOOK = _options(lambda p: p.add_argument(
     "--codebook", default=None, metavar="PATH",
     help="codebook YAML of known narratives (default: NARRATIVES_CODEBOOK or the bundled codebook/narratives.yaml)"))
@@ -75,7 +79,7 @@ def parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser(
-        "run", parents=[DB, MODEL, CODEBOOK, HEADS],
+        "run", parents=[DB, MODEL, CODEBOOK, HEADS, STANCE],
         help="ingest input files and materialise every asset for every day present in them",
         description=(
             "Ingest the input files (format detected per file: text/markdown, HTML, CSV/TSV, JSON Lines/JSON, "
@@ -104,7 +108,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", "-v", action="store_true", help="show Dagster's own log lines")
 
     evaluate = sub.add_parser(
-        "evaluate", parents=[DB, MODEL, CODEBOOK, HEADS],
+        "evaluate", parents=[DB, MODEL, CODEBOOK, HEADS, STANCE],
         help="measure codebook detection against hand-labelled paragraphs",
         description=(
             "Score a labelled paragraph set (CSV: id, split, source, text, narratives ;-separated) with the codebook "
@@ -135,18 +139,56 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
     train_stance = sub.add_parser(
-        "train-stance",
-        help="train the per-pair stance model (asserts / reports / refutes / unrelated)",
-        description="Train the stance head over frozen MiniLM pair features + generic cues on FNC-1-format pairs and the "
-                    "tune part of the labelled paragraphs; writes stance_model.npz + .json (default: the shipped model folder).",
+        "train-stance", parents=[CODEBOOK],
+        help="train the pair model that decides each (claim, paragraph) pair: asserts / reports / refutes / unrelated",
+        description="Fine-tune the pair model (the bundled MiniLM with a LoRA adapter and a classification head, a "
+                    "cross-encoder) on FNC-1-format claim-article pairs (--pairs; a fifth of its claims is kept aside to choose "
+                    "the checkpoint), the tune part of the labelled paragraphs, the codebook's examples, SemEval-format "
+                    "documents (--semeval) and filled review CSVs (--review). Progress on stderr; a checkpoint every 50 "
+                    "steps in --workdir, so a stopped run continues with --resume. Writes the adapter, head and "
+                    "pair_model.json (default: the shipped folder narrative_tracker/narratives/pair_artifact). "
+                    "--features trains the older frozen-feature stance model instead.",
     )
     train_stance.add_argument("--pairs", default="", metavar="DIR", help="FNC-1-format folder (bodies.csv, stances.csv)")
+    train_stance.add_argument("--semeval", action="append", default=[], metavar="DIR",
+                              help="SemEval-2025 Task 10 folder (documents/, labels.tsv): documents assert their "
+                                   "sub-narratives; repeat for several")
+    train_stance.add_argument("--corpus", default="", metavar="CSV",
+                              help="EUvsDisinfo-format posts.csv: claims dated before 2019 as weak-labelled pairs (hard negatives)")
     train_stance.add_argument("--labelled", default="", metavar="CSV", help="labelled paragraphs (default: tests/labelled/paragraphs.csv; tune part only)")
-    train_stance.add_argument("--no-labelled", action="store_true", help="train on the pairs only")
-    train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: narrative_tracker/narratives/stance_artifact)")
+    train_stance.add_argument("--no-labelled", action="store_true", help="do not use the labelled paragraphs")
+    train_stance.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: the shipped folder)")
+    train_stance.add_argument("--workdir", default="", metavar="DIR", help="checkpoints (default: <out>.work)")
     train_stance.add_argument("--review", action="append", default=[], metavar="CSV",
                               help="a review CSV filled by an analyst (`narratives review`); repeat for several")
     train_stance.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
+    train_stance.add_argument("--epochs", type=float, default=None, metavar="N", help="passes over the material (default 3)")
+    train_stance.add_argument("--max-steps", type=int, default=None, metavar="N", help="stop after N optimizer steps")
+    train_stance.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    train_stance.add_argument("--resume", action="store_true", help="continue from the checkpoint in --workdir")
+    train_stance.add_argument("--features", action="store_true",
+                              help="train the frozen-feature stance model (stance_artifact/) instead of the pair model")
+
+    encoder = sub.add_parser(
+        "train-encoder", parents=[CODEBOOK],
+        help="fine-tune the domain encoder (minilm-narratives): the bundled MiniLM with a LoRA adapter",
+        description="Contrastive fine-tuning (multiple-negatives ranking loss) of the bundled MiniLM with a LoRA adapter on "
+                    "pairs of texts that carry the same narrative: EUvsDisinfo claims dated before 2019-01-01 sharing their "
+                    "first tag (--corpus; the last six months before the cutoff are kept aside to choose the checkpoint; "
+                    "claims from 2019 on are never read), SemEval-format documents sharing a sub-narrative (--semeval), "
+                    "and the codebook's examples and the labelled tune paragraphs of one narrative. Writes the adapter "
+                    "and encoder.json (default: narrative_tracker/embeddings/encoder_artifact), used by --model minilm-narratives.",
+    )
+    encoder.add_argument("--corpus", default="", metavar="CSV", help="EUvsDisinfo-format posts.csv (date, title, keywords)")
+    encoder.add_argument("--semeval", action="append", default=[], metavar="DIR", help="SemEval-2025 Task 10 folder; repeat for several")
+    encoder.add_argument("--no-labelled", action="store_true", help="do not use the labelled tune paragraphs")
+    encoder.add_argument("--out", default="", metavar="DIR", help="folder for the artifact (default: the shipped folder)")
+    encoder.add_argument("--workdir", default="", metavar="DIR", help="checkpoints (default: <out>.work)")
+    encoder.add_argument("--version", default="", metavar="NAME", help="version string stored in the artifact (default: a timestamp)")
+    encoder.add_argument("--epochs", type=float, default=None, metavar="N", help="passes over the pairs (default 2)")
+    encoder.add_argument("--max-steps", type=int, default=None, metavar="N", help="stop after N optimizer steps")
+    encoder.add_argument("--seed", type=int, default=0, metavar="N", help="random seed (default 0)")
+    encoder.add_argument("--resume", action="store_true", help="continue from the checkpoint in --workdir")
 
     train = sub.add_parser(
         "train", parents=[DB, MODEL, CODEBOOK],

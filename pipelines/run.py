@@ -162,7 +162,7 @@ def run_pipeline(settings: Settings, options: RunOptions, say: Callable[[str], N
 
     start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
     with connection(db) as con:  # the working file: ingest has just written it
-        state = run_state.fingerprint(con, settings.codebook, settings.model, str(settings.heads))
+        state = run_state.fingerprint(con, settings.codebook, settings.model, str(settings.heads), str(settings.stance_model))
         unchanged = state == run_state.last_complete(con)
         lo, hi = run_state.days_held(con)
         if options.all_days:
@@ -303,7 +303,7 @@ def _reprocess(settings: Settings, defs, instance, console: dict, began: float, 
                        "with --input PATH (the bundled sample corpus: --input data/sample).", 2)
     with connection(db) as con:
         start, end = run_state.days_held(con)
-        state = run_state.fingerprint(con, settings.codebook, settings.model, str(settings.heads))
+        state = run_state.fingerprint(con, settings.codebook, settings.model, str(settings.heads), str(settings.stance_model))
     if start is None:
         say(f"      {db} holds no articles; nothing to re-process (give --input PATH to ingest files)")
         publish(db)

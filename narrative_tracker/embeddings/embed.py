@@ -26,8 +26,9 @@ from narrative_tracker.settings import apply_library_defaults
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 MULTILINGUAL_MODEL_NAME = "use-multilingual-v3"
+TUNED_MODEL_NAME = "minilm-narratives"  # the bundled MiniLM + the shipped domain adapter (embeddings/tuning.py)
 # Models selectable by name (``--model NAME`` / NARRATIVES_MODEL); anything else is a local model folder.
-MODEL_NAMES = (DEFAULT_MODEL_NAME, MULTILINGUAL_MODEL_NAME)
+MODEL_NAMES = (DEFAULT_MODEL_NAME, MULTILINGUAL_MODEL_NAME, TUNED_MODEL_NAME)
 CHUNK = 2048  # texts per write transaction
 
 
@@ -79,13 +80,23 @@ def resolve_precision(precision: str, device: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _load(path: str, device: str, precision: str = "fp32"):
+def _load(path: str, device: str, precision: str = "fp32", adapter: str | None = None):
     apply_library_defaults()  # offline: never reach the Hugging Face hub
     import torch
     from sentence_transformers import SentenceTransformer
 
-    kwargs = {"model_kwargs": {"torch_dtype": torch.bfloat16}} if precision == "bf16" else {}
-    return SentenceTransformer(path, device=device, local_files_only=True, **kwargs)
+    if not adapter:
+        kwargs = {"model_kwargs": {"torch_dtype": torch.bfloat16}} if precision == "bf16" else {}
+        return SentenceTransformer(path, device=device, local_files_only=True, **kwargs)
+    # a LoRA adapter (embeddings/tuning.py) merged into the fp32 transformer, then cast: no cost per call
+    from peft import PeftModel
+
+    from narrative_tracker.narratives.pair_model import _quiet_transformers
+
+    model = SentenceTransformer(path, device=device, local_files_only=True)
+    with _quiet_transformers():
+        model[0].auto_model = PeftModel.from_pretrained(model[0].auto_model, adapter).merge_and_unload()
+    return model.to(torch.bfloat16) if precision == "bf16" else model
 
 
 class SentenceTransformerEmbedder:
@@ -98,7 +109,7 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, model_path: str | None = None, device: str = "cpu", batch_size: int = 32, name: str | None = None,
-                 precision: str = "auto", progress: bool = False):
+                 precision: str = "auto", progress: bool = False, adapter: str | None = None):
         if model_path:
             if not Path(model_path).is_dir():
                 raise FileNotFoundError(
@@ -115,10 +126,11 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         self.precision = resolve_precision(precision, device)
         self.progress = progress  # a progress bar on stderr for long encodes (settings.progress)
+        self.adapter = adapter  # a LoRA adapter folder merged into the base (the tuned encoder), or None
 
     @functools.cached_property
     def model(self):
-        return _load(self.path, self.device, self.precision)
+        return _load(self.path, self.device, self.precision, self.adapter)
 
     @property
     def dim(self) -> int:
@@ -141,11 +153,19 @@ class SentenceTransformerEmbedder:
 def make_embedder(model: str | None = None, device: str = "cpu", batch_size: int = 32, precision: str = "auto",
                   progress: bool = False) -> Embedder:
     """The embedder a setting names: empty or ``all-MiniLM-L6-v2`` = the bundled MiniLM (English);
+    ``minilm-narratives`` = the bundled MiniLM with the shipped domain adapter (``embeddings/tuning.py``; its vectors
+    are stored as ``minilm-narratives:<version>``);
     ``use-multilingual-v3`` = Google USE-multilingual v3 (16 languages, one vector space across them);
     anything else = a local sentence-transformers folder. ``precision``/``batch_size`` apply to MiniLM/folders."""
     model = (model or "").strip()
     if model in ("", DEFAULT_MODEL_NAME):
         return SentenceTransformerEmbedder(None, device=device, batch_size=batch_size, precision=precision, progress=progress)
+    if model == TUNED_MODEL_NAME:
+        from narrative_tracker.embeddings.tuning import tuned_encoder
+
+        adapter, version = tuned_encoder()
+        return SentenceTransformerEmbedder(None, device=device, batch_size=batch_size, precision=precision, progress=progress,
+                                           adapter=adapter, name=f"{TUNED_MODEL_NAME}:{version}")
     if model == MULTILINGUAL_MODEL_NAME:
         if device != "cpu":
             raise ValueError(f"{MULTILINGUAL_MODEL_NAME} runs on the CPU only (numpy); got device {device!r}")

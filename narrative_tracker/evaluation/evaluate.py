@@ -126,23 +126,44 @@ class LabelledScorer:
         self.examples = {n.id: embedder.encode(list(n.examples)) for n in codebook.narratives}
 
     def predict(self, codebook: Codebook, thresholds: dict[str, float] | None = None, heads=None) -> list[frozenset[str]]:
-        """Assigned narratives per row; ``heads``: trained heads decide the narratives they have (as in a run)."""
-        scores = score_paragraphs(
-            codebook, self.examples, self.vectors, [r.text for r in self.rows],
-            [r.group for r in self.rows], [r.position for r in self.rows],
-        )
+        """Assigned narratives per row by stage 1 alone; ``heads``: trained heads decide the narratives they have."""
+        scores = self.scores(codebook)
         th = np.array([(thresholds or {}).get(i, codebook.threshold(i)) for i in codebook.ids], np.float32)
         hits = apply_heads(scores, scores.assigned(th), heads, self.vectors)
         return [frozenset(codebook.ids[j] for j in np.flatnonzero(row)) for row in hits]
 
+    def scores(self, codebook: Codebook):
+        return score_paragraphs(codebook, self.examples, self.vectors, [r.text for r in self.rows],
+                                [r.group for r in self.rows], [r.position for r in self.rows])
 
-def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED, heads=None) -> dict:
-    """P/R/F1 per narrative for each part of the labelled set: ``{'tune': ..., 'test': ..., 'test_sample': ..., 'test_heldout': ..., 'all': ...}``.
+    def decide(self, codebook: Codebook, heads=None, pair_model=None, stance_model=None, vector_model: str | None = None) -> list[dict[str, str]]:
+        """``{narrative: stance}`` per row, through the decision path of a run (``judge.decide``): stage 1 (heads /
+        similarity; corpus-relative operating points against these rows) proposes, the pair model decides."""
+        from narrative_tracker.narratives.detect import relative_assigned
+        from narrative_tracker.narratives.judge import decide
 
-    ``heads``: trained heads (``narrative_tracker.narratives.heads``) decide the narratives they have a head for,
-    as in a run; their tune-part figures are in-sample (heads train on the tune part), the test parts are not."""
+        scores = self.scores(codebook)
+        stage1 = apply_heads(scores, relative_assigned(scores, codebook), heads, self.vectors)
+        out = decide(codebook, scores, stage1, [r.text for r in self.rows], self.vectors, self.examples,
+                     pair_model=pair_model, stance_model=stance_model, vector_model=vector_model)
+        rows: list[dict[str, str]] = [{} for _ in self.rows]
+        for i, j in np.argwhere(out.assigned):
+            rows[int(i)][codebook.ids[int(j)]] = out.stance[(int(i), int(j))][0]
+        return rows
+
+
+def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.PathLike = DEFAULT_LABELLED, heads=None,
+                        pair_model=None, stance_model=None) -> dict:
+    """P/R/F1 per narrative for each part of the labelled set: ``{'tune': ..., 'test': ..., 'test_sample': ...,
+    'test_heldout': ..., 'all': ...}``, through a run's decision path (``LabelledScorer.decide``).
+
+    Each part holds the *mentions* table (the paragraph carries the narrative, whatever its stance) at the top level and
+    the *asserts* table under ``'asserts'`` (gold: the pairs labelled asserts; predicted: pairs assigned with stance
+    asserts), plus ``stance_accuracy`` on the pairs both gold and predicted carry. ``heads`` and the pair model train
+    on the tune part: their tune figures are in-sample, the test parts are not."""
     rows = load_labelled(path)
-    predicted = LabelledScorer(rows, codebook, embedder).predict(codebook, heads=heads)
+    decided = LabelledScorer(rows, codebook, embedder).decide(codebook, heads=heads, pair_model=pair_model,
+                                                              stance_model=stance_model, vector_model=getattr(embedder, "name", None))
     parts = {
         "tune": lambda r: r.part == "tune",
         "test": lambda r: r.part == "test",
@@ -153,8 +174,14 @@ def evaluate_paragraphs(codebook: Codebook, embedder: Embedder, path: str | os.P
     out = {}
     for name, keep in parts.items():
         idx = [i for i, r in enumerate(rows) if keep(r)]
-        out[name] = prf_table([rows[i].narratives for i in idx], [predicted[i] for i in idx], codebook.ids)
+        out[name] = prf_table([rows[i].narratives for i in idx], [frozenset(decided[i]) for i in idx], codebook.ids)
         out[name]["paragraphs"] = len(idx)
+        gold_asserts = [frozenset(n for n, s in rows[i].stances if s == "asserts") for i in idx]
+        pred_asserts = [frozenset(n for n, s in decided[i].items() if s == "asserts") for i in idx]
+        out[name]["asserts"] = prf_table(gold_asserts, pred_asserts, codebook.ids)
+        both = [(s, decided[i][n]) for i in idx for n, s in rows[i].stances if n in decided[i]]
+        out[name]["stance_accuracy"] = round(sum(g == p for g, p in both) / len(both), 3) if both else None
+        out[name]["stance_pairs"] = len(both)
     return out
 
 

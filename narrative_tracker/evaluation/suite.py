@@ -28,6 +28,7 @@ class EvaluationRequest:
     semeval_train: str = ""
     folds: int = 5
     heads: str = ""  # Settings.heads: trained narrative heads (empty: the shipped ones for the model, 'none': similarity only)
+    stance_model: str = ""  # Settings.stance_model: the pair model (empty: the shipped one, 'none': the detector decides)
 
 
 def evaluate(request: EvaluationRequest) -> dict:
@@ -41,14 +42,17 @@ def evaluate(request: EvaluationRequest) -> dict:
     )
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.narratives.heads import SIMILARITY, resolve_heads
+    from narrative_tracker.narratives.pair_model import resolve_pair_model
 
     embedder = make_embedder(request.model, precision=request.precision)
     codebook = load_codebook(request.codebook, model=embedder.name)
     labelled = request.labelled or DEFAULT_LABELLED
     heads = resolve_heads(request.heads, embedder.name)  # the same detection path as a run
+    pair_model = resolve_pair_model(request.stance_model, sentence_ranker=embedder)
     result = {"codebook": codebook.path, "labelled": str(labelled), "model": embedder.name, "narratives": codebook.ids,
               "detector": {n: (heads.key if heads and heads.index(n) is not None else SIMILARITY) for n in codebook.ids},
-              "parts": evaluate_paragraphs(codebook, embedder, labelled, heads=heads)}
+              "pair_model": pair_model.key if pair_model else None,
+              "parts": evaluate_paragraphs(codebook, embedder, labelled, heads=heads, pair_model=pair_model)}
     if request.tune:
         result["tuned"] = tune_detection(codebook, embedder, labelled)
     if request.discovery_db:
@@ -78,9 +82,11 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
     out = [f"codebook {result['codebook']}\nlabelled {result['labelled']}\nmodel    {result['model']}\n"
            f"detector " + ", ".join(f"{n}: {d}" for n, d in result["detector"].items())
            + ("  (heads train on the tune part: their tune figures are in-sample)" if any(
-               d.startswith("heads:") for d in result["detector"].values()) else "") + "\n"]
+               d.startswith("heads:") for d in result["detector"].values()) else "") + "\n"
+           f"decides  {result.get('pair_model') or 'the detector (no pair model)'}\n"]
     for part, table in result["parts"].items():
-        out.append(f"{part} ({table['paragraphs']} paragraphs): macro-F1 {table['macro_f1']:.3f}")
+        out.append(f"{part} ({table['paragraphs']} paragraphs): mentions macro-F1 {table['macro_f1']:.3f}, asserts macro-F1 "
+                   f"{table['asserts']['macro_f1']:.3f}, stance accuracy {table['stance_accuracy']} ({table['stance_pairs']} pairs)")
         out.append(f"  {'narrative':<22}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}")
         for name in result["narratives"] + ["micro"]:
             row = table[name]
@@ -121,10 +127,20 @@ def _methods(table: dict) -> list[tuple[str, dict]]:
     return [(name, row) for name, row in table.items() if isinstance(row, dict) and "coarse_samples_f1" in row]
 
 
-def evaluate_stance_pairs(folder: str, folds: int = 5, quiet: bool = False) -> dict:
-    from narrative_tracker.evaluation.stance_eval import evaluate_stance_pairs as run
+def evaluate_stance_pairs(folder: str, folds: int = 5, quiet: bool = False, stance_model: str = "") -> dict:
+    """The pair model (``stance_model`` setting) on an FNC-1-format folder; with ``none``, the frozen-feature model."""
+    from narrative_tracker.narratives.pair_model import resolve_pair_model
 
-    return run(folder, folds=folds, quiet=quiet)
+    model = resolve_pair_model(stance_model)
+    if model is None:
+        from narrative_tracker.evaluation.stance_eval import evaluate_stance_pairs as run
+
+        return run(folder, folds=folds, quiet=quiet)
+    from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder
+    from narrative_tracker.evaluation.pair_eval import evaluate_pair_folder
+
+    model.sentence_ranker = model.sentence_ranker or SentenceTransformerEmbedder()
+    return evaluate_pair_folder(folder, model)
 
 
 def format_stance_pairs(pairs: dict, folder: str) -> str:

@@ -22,7 +22,7 @@ from narrative_tracker.narratives.decisions import apply_decisions
 from narrative_tracker.narratives.detect import apply_heads, relative_assigned, score_paragraphs
 from narrative_tracker.narratives.frames import ASSIGNMENT_SCHEMA, NARRATIVE_SCHEMA, load_vectors
 from narrative_tracker.narratives.frames import now as _now
-from narrative_tracker.narratives.stance_model import stance_of_pairs
+from narrative_tracker.narratives.judge import decide
 
 
 @dataclass
@@ -108,16 +108,24 @@ class AssignReport:
     assignments: int = 0
     per_narrative: dict[str, int] = field(default_factory=dict)
     detectors: dict[str, str] = field(default_factory=dict)  # narrative -> 'similarity' or the heads' key
+    pair_model: str | None = None  # the pair model's key when it decided (stage 2), else None
+    candidates: int = 0  # (paragraph, narrative) pairs stage 1 proposed to the pair model
+    pair_calls: int = 0  # (claim, paragraph) pairs the pair model read
+    fallback: int = 0  # candidate pairs left to stage 1: paragraphs in a language the pair model does not read
 
 
 def assign_codebook(
     con: duckdb.DuckDBPyConnection, codebook: Codebook, model: str, start: dt.date, end: dt.date, stance_model=None,
-    heads=None,
+    heads=None, pair_model=None,
 ) -> AssignReport:
     """Score the paragraphs of days ``start``..``end`` and replace their codebook assignments.
-    ``stance_model``: a :class:`~narrative_tracker.narratives.stance_model.StanceModel` (default: the shipped one).
-    ``heads``: trained :class:`~narrative_tracker.narratives.heads.Heads` for ``model`` (they decide the narratives
-    they have a head for; ``heads.resolve_heads`` finds the configured ones); None: the similarity detector."""
+
+    Two stages (``narratives/judge.py``): the bi-encoder detector — trained ``heads`` (a
+    :class:`~narrative_tracker.narratives.heads.Heads` for ``model``) for the narratives they have, else the
+    similarity detector — proposes candidate pairs; ``pair_model`` (a
+    :class:`~narrative_tracker.narratives.pair_model.PairModel`) decides relatedness and stance of each. Without a
+    pair model stage 1 decides and ``stance_model`` (the frozen-feature model, default: the shipped one) gives the
+    stance."""
     report = AssignReport()
     if heads is not None and heads.model != model:
         raise ValueError(f"the heads were trained on {heads.model!r} embeddings, this run uses {model!r}")
@@ -140,20 +148,25 @@ def assign_codebook(
             ref_vectors = load_vectors(con.execute(db.query("reference_vectors"), {"model": model}).pl())
             if len(ref_vectors):
                 reference = score_paragraphs(codebook, examples, ref_vectors, [""] * len(ref_vectors)).similarity
-        hits = np.argwhere(apply_heads(scores, relative_assigned(scores, codebook, reference), heads, vectors))
+        stage1 = apply_heads(scores, relative_assigned(scores, codebook, reference), heads, vectors)
         report.detectors = dict(zip(codebook.ids, scores.detectors))
+        texts = frame["text"].to_list()
+        decisions = decide(codebook, scores, stage1, texts, vectors, examples, frame["language"].to_list(), reference,
+                           pair_model=pair_model, stance_model=stance_model, vector_model=model)
+        report.pair_model, report.candidates = decisions.pair_key, decisions.candidates
+        report.pair_calls, report.fallback = decisions.pair_calls, decisions.fallback
+        related, decided, hits = decisions.related, decisions.stance, np.argwhere(decisions.assigned)
         now = _now()
-        pids, days, texts = frame["paragraph_id"].to_list(), frame["partition_date"].to_list(), frame["text"].to_list()
-        # stance per (paragraph, narrative) pair: the claim is the narrative's label
-        stances = stance_of_pairs([codebook.narratives[j].label for _, j in hits], [texts[i] for i, _ in hits],
-                                  vectors[hits[:, 0]] if len(hits) else None, vector_model=model, model=stance_model)
-        for (i, j), (stance, cue, stance_conf, stance_version) in zip(hits, stances):
+        pids, days = frame["paragraph_id"].to_list(), frame["partition_date"].to_list()
+        for i, j in hits:
             narrative = codebook.narratives[j]
+            stance, cue, stance_conf, stance_version = decided[(int(i), int(j))]
+            pair_decided = not np.isnan(related[i, j])
             rows["paragraph_id"].append(pids[i])
             rows["narrative_id"].append(narrative.id)
             rows["partition_date"].append(days[i])
             rows["score"].append(float(scores.score[i, j]))
-            conf = float(scores.confidence[i, j])
+            conf = float(related[i, j]) if pair_decided else float(scores.confidence[i, j])
             rows["confidence"].append(None if np.isnan(conf) else conf)
             rows["similarity"].append(float(scores.similarity[i, j]))
             rows["keyword_match"].append(bool(scores.keyword[i, j]))
@@ -167,6 +180,8 @@ def assign_codebook(
             rows["model"].append(model)
             rows["detection_model"].append(scores.detectors[j])
             rows["assigned_at"].append(now)
+            rows["related"].append(float(related[i, j]) if pair_decided else None)
+            rows["pair_model"].append(pair_model.key if pair_decided else None)
             report.per_narrative[narrative.id] = report.per_narrative.get(narrative.id, 0) + 1
     staged = pl.DataFrame(rows, schema=ASSIGNMENT_SCHEMA)
     report.assignments = staged.height

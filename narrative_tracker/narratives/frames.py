@@ -25,6 +25,8 @@ ASSIGNMENT_SCHEMA = {
     "model": pl.String,
     "detection_model": pl.String,
     "assigned_at": pl.Datetime("us"),
+    "related": pl.Float64,
+    "pair_model": pl.String,
 }
 NARRATIVE_SCHEMA = {
     "narrative_id": pl.String,

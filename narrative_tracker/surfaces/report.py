@@ -57,13 +57,16 @@ TEMPLATE = """<!doctype html>
 <h2>Top narratives this week</h2>
 <table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th>languages</th><th class="num">vs week before</th></tr>
 {% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}</td>
-<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{{ n.outlets }}</td>
+<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{% if n.unknown_outlet %}{{ n.outlets }} + unnamed{% else %}{{ n.outlets }}{% endif %}</td>
 <td>{% for l in languages.get(n.narrative_id, []) %}<span class="tag">{{ l.language }} {{ l.paragraphs }}</span> {% endfor %}</td>
 <td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
 </table>
 
 <h2>Evidence</h2>
+<p class="meta">The paragraphs that assert each narrative most confidently (the pair model's probability of “asserts”).
+Paragraphs that report, question or debunk a narrative are never shown as its evidence.</p>
 {% for n in narratives %}<h3>{{ n.label }}</h3>{% if n.terms %}<div class="meta">terms: {{ n.terms|join(", ") }}</div>{% endif %}
+{% if not evidence.get(n.narrative_id) %}<p class="meta">No paragraph asserts it this week{% if n.paragraphs %} ({{ n.paragraphs }} report, question or refute it){% endif %}.</p>{% endif %}
 {% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
 <div class="meta"><span class="tag" title="paragraph language">{{ e.language }}</span> · {{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · {% if e.url|web_link %}<a href="{{ e.url|web_link }}" rel="noopener noreferrer nofollow">{{ e.url }}</a>{% else %}<span class="meta">{{ e.url }}</span>{% endif %}{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
 {% endfor %}{% endfor %}

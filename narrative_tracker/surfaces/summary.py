@@ -55,6 +55,8 @@ def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> st
                     text = row["evidence"]
                     lines.append(f"      “{text[:220]}{'…' if len(text) > 220 else ''}” "
                                  f"({row['evidence_outlet'] or 'unknown outlet'}, {row['evidence_day']})")
+                elif row["paragraphs"]:
+                    lines.append("      (no paragraph asserts it: they report, question or refute it)")
         if summary["quarantine"].height:
             lines.append("\nQuarantine (reason, records):")
             lines.append(str(summary["quarantine"]))

@@ -1,10 +1,12 @@
 -- The week's top narratives, with the change in paragraphs against the 7 days before ($language: only
--- paragraphs in that language; NULL = all).
+-- paragraphs in that language; NULL = all). outlets counts the named outlets; unknown_outlet: some paragraphs come from
+-- articles whose outlet the source did not name (the report says so instead of showing 0).
 WITH this_week AS (
     SELECT pn.narrative_id, count(DISTINCT pn.paragraph_id) AS paragraphs,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance IS NULL) AS unknown_stance,
-           count(DISTINCT a.outlet) AS outlets
+           count(DISTINCT a.outlet) AS outlets,
+           bool_or(a.outlet IS NULL) AS unknown_outlet
     FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id) JOIN articles AS a USING (article_id)
     WHERE pn.partition_date BETWEEN $start AND $end AND ($language IS NULL OR p.language = $language)
     GROUP BY ALL
@@ -16,7 +18,7 @@ week_before AS (
       AND ($language IS NULL OR p.language = $language)
     GROUP BY ALL
 )
-SELECT t.narrative_id, n.label, n.origin, n.terms, t.paragraphs, t.asserted, t.unknown_stance, t.outlets,
+SELECT t.narrative_id, n.label, n.origin, n.terms, t.paragraphs, t.asserted, t.unknown_stance, t.outlets, t.unknown_outlet,
        t.paragraphs - coalesce(b.paragraphs, 0) AS change
 FROM this_week AS t JOIN narratives AS n USING (narrative_id) LEFT JOIN week_before AS b USING (narrative_id)
 ORDER BY t.paragraphs DESC, t.narrative_id

@@ -1,5 +1,6 @@
--- Codebook narratives first, then the largest discovered ones. Evidence: an asserting paragraph before any other,
--- never a question when something else exists, body text before cross-headings, then the highest score.
+-- Codebook narratives first, then the largest discovered ones. Evidence: its most confident asserting paragraph
+-- (pair model: related x stance probability); a narrative no paragraph asserts shows none (NULL), never a report,
+-- question or debunk as if it pushed the claim. Discovered narratives (no stance): the member closest to the centre.
 SELECT narrative_id, origin, label, paragraphs, articles, outlets,
        best.text AS evidence, best.outlet AS evidence_outlet, best.day AS evidence_day
 FROM (
@@ -11,8 +12,9 @@ FROM (
         count(DISTINCT p.article_id) AS articles,
         count(DISTINCT a.outlet) AS outlets,
         arg_max({'text': p.text, 'outlet': a.outlet, 'day': pn.partition_date},
-                (CASE WHEN pn.stance = 'asserts' THEN 2 WHEN coalesce(pn.stance_cue, '') <> 'question' THEN 1 ELSE 0 END) * 10
-                + CAST(p.kind = 'body' AS INTEGER) * 5 + pn.score) AS best
+                CAST(p.kind = 'body' AS INTEGER) * 5 + coalesce(pn.confidence, pn.score) * coalesce(pn.stance_confidence, 1.0))
+            FILTER (WHERE (pn.stance = 'asserts' OR pn.method = 'discovered')
+                    AND pn.stance_cue IS DISTINCT FROM 'question') AS best
     FROM narratives AS n
     LEFT JOIN paragraph_narratives AS pn USING (narrative_id)
     LEFT JOIN paragraphs AS p USING (paragraph_id)
