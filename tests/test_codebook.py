@@ -28,6 +28,7 @@ def test_fingerprint_changes_with_content(tmp_path):
         ("narratives:\n  - id: ok\n    examples: [x]\n    keywords: ['(unclosed']\n", "regular expression"),
         ("detection:\n  nonsense: 1\nnarratives:\n  - id: ok\n    examples: [x]\n", "unknown detection"),
         ("just a string", "mapping"),
+        ("narratives:\n  - id: ok\n    examples: [x]\n    since: next tuesday\n", "since"),
     ],
 )
 def test_invalid_codebooks_are_explained(tmp_path, text, message):

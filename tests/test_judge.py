@@ -1,6 +1,7 @@
 """Retrieve, then decide (narratives/judge.py): candidates from stage 1, decisions by the pair model, the language
 fallback, and the real shipped pair model on paragraphs written for this test."""
 
+import datetime as dt
 from dataclasses import replace
 
 import numpy as np
@@ -52,10 +53,10 @@ def test_candidates_add_keyword_matches_and_near_misses(book, topic_embedder):
     mask = J.candidate_mask(scores, book, hits)
     fh = book.ids.index("foreign_hand")
     assert mask[1, fh]  # keyword 'colou?r revolution' proposes it even though stage 1 did not assign it
-    near = book.threshold("foreign_hand") - J.CANDIDATE_MARGIN / 2
-    scores.similarity[0, fh] = near
-    assert J.candidate_mask(scores, book, hits)[0, fh]  # within the margin below the threshold
-    scores.similarity[0, fh] = near - J.CANDIDATE_MARGIN
+    lowest = book.threshold("foreign_hand") - J.CANDIDATE_MARGIN
+    scores.similarity[0, fh] = lowest
+    assert J.candidate_mask(scores, book, hits)[0, fh]  # at the threshold less the margin
+    scores.similarity[0, fh] = lowest - 0.01
     scores.keyword[0, fh] = False
     assert not J.candidate_mask(scores, book, hits)[0, fh]
 
@@ -119,3 +120,24 @@ def test_without_a_pair_model_stage1_decides(book, topic_embedder):
     out = J.decide(book, scores, stage1, texts, vectors, examples, pair_model=None, vector_model="topic-test")
     assert out.assigned.sum() == 1 and out.pair_key is None and np.isnan(out.related).all()
     assert out.stance[(0, 0)][0] in ("asserts", "reports", "refutes")
+
+
+def test_event_bound_narratives_never_reach_texts_published_before_their_event(book, topic_embedder):
+    texts = ["Islamist militants trained abroad infiltrated the protests.",
+             "Islamist militants trained abroad infiltrated the protests."]
+    scores, vectors, examples = _scores(book, topic_embedder, texts)
+    stage1 = np.ones(scores.similarity.shape, bool)
+    isis, fh = book.ids.index("isis_infiltration"), book.ids.index("foreign_hand")
+    since = book.narrative("isis_infiltration").since
+    assert since is not None and book.narrative("foreign_hand").since is None  # a recurring frame stays open
+    days = [since - dt.timedelta(days=1), since]
+    allowed = J.allowed_pairs(book, days)
+    assert not allowed[0, isis] and allowed[1, isis] and allowed[:, fh].all()
+    model = WordPairModel()
+    out = J.decide(book, scores, stage1, texts, vectors, examples, pair_model=model, allowed=allowed)
+    assert not out.assigned[0, isis] and np.isnan(out.related[0, isis])  # never even judged
+    assert out.assigned[1, isis] and out.assigned[0, fh]
+    assert J.allowed_pairs(book, None) is None and J.allowed_pairs(book, [None, since])[0].all()  # unknown day: open
+    no_pair = J.decide(book, scores, stage1, texts, vectors, examples, pair_model=None, vector_model="topic-test",
+                       allowed=allowed)
+    assert not no_pair.assigned[0, isis] and no_pair.assigned[1, isis]  # stage 1 alone respects it too

@@ -22,7 +22,7 @@ from narrative_tracker.narratives.decisions import apply_decisions
 from narrative_tracker.narratives.detect import apply_heads, relative_assigned, score_paragraphs
 from narrative_tracker.narratives.frames import ASSIGNMENT_SCHEMA, NARRATIVE_SCHEMA, load_vectors
 from narrative_tracker.narratives.frames import now as _now
-from narrative_tracker.narratives.judge import decide
+from narrative_tracker.narratives.judge import allowed_pairs, decide
 
 
 @dataclass
@@ -152,7 +152,8 @@ def assign_codebook(
         report.detectors = dict(zip(codebook.ids, scores.detectors))
         texts = frame["text"].to_list()
         decisions = decide(codebook, scores, stage1, texts, vectors, examples, frame["language"].to_list(), reference,
-                           pair_model=pair_model, stance_model=stance_model, vector_model=model)
+                           pair_model=pair_model, stance_model=stance_model, vector_model=model,
+                           allowed=allowed_pairs(codebook, frame["partition_date"].to_list()))
         report.pair_model, report.candidates = decisions.pair_key, decisions.candidates
         report.pair_calls, report.fallback = decisions.pair_calls, decisions.fallback
         related, decided, hits = decisions.related, decisions.stance, np.argwhere(decisions.assigned)

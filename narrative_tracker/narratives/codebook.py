@@ -16,6 +16,8 @@ A codebook is input like any other, so it is validated before anything uses it (
 
 from __future__ import annotations
 
+import datetime as dt
+
 import hashlib
 import json
 import logging
@@ -70,6 +72,7 @@ class CodebookNarrative:
     keywords: tuple[str, ...] = ()
     threshold: float | None = None
     calibration: tuple[float, float] | None = None  # (a, b): confidence = 1 / (1 + exp(-(a * score + b)))
+    since: dt.date | None = None  # an event-bound narrative: texts published before this day never carry it
 
     @property
     def patterns(self) -> tuple[regex.Pattern, ...]:
@@ -123,7 +126,8 @@ class Codebook:
     def fingerprint(self) -> str:
         """Changes whenever anything that affects scores changes."""
         payload = json.dumps(
-            {"params": vars(self.params), "narratives": [vars(n) for n in self.narratives]}, sort_keys=True, default=list
+            {"params": vars(self.params), "narratives": [vars(n) for n in self.narratives]}, sort_keys=True,
+            default=lambda o: o.isoformat() if isinstance(o, dt.date) else list(o),
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -155,6 +159,7 @@ class _Narrative(BaseModel):
     keywords: Annotated[list[Annotated[str, Field(max_length=MAX_PATTERN_CHARS)]], Field(max_length=200)] = []
     threshold: Score | None = None
     calibration: Annotated[list[Finite], Field(min_length=2, max_length=2)] | None = None
+    since: Annotated[dt.date, Field(strict=False)] | None = None
 
 
 def _schema_error(exc: ValidationError, where: str) -> CodebookError:
@@ -312,6 +317,7 @@ def load_codebook(path: str | os.PathLike | None = None, model: str | None = Non
                 keywords=tuple(checked.keywords),
                 threshold=checked.threshold,
                 calibration=tuple(checked.calibration) if checked.calibration is not None else None,
+                since=checked.since,
             )
         )
     if not narratives:

@@ -43,6 +43,20 @@ CLAIM_EXAMPLES = 3  # example statements closest to the paragraph read as claims
 ENGLISH = ("en", None)  # paragraph languages the pair model reads (None: unknown, treated as English)
 
 
+def allowed_pairs(codebook: Codebook, days: Sequence | None) -> np.ndarray | None:
+    """``(n, K)`` bool: False where a paragraph was published before the day its event-bound narrative begins
+    (the codebook's ``since:``; a claim from 2015 cannot push a narrative about a 2022 deployment). ``None`` when no
+    narrative is event-bound or the days are unknown (labelled material, evaluation)."""
+    if days is None or all(n.since is None for n in codebook.narratives):
+        return None
+    day = np.array([d if d is not None else np.datetime64("NaT") for d in days], dtype="datetime64[D]")
+    out = np.ones((len(day), len(codebook.narratives)), bool)
+    for j, narrative in enumerate(codebook.narratives):
+        if narrative.since is not None:
+            out[:, j] = ~(day < np.datetime64(narrative.since, "D"))  # an unknown day (NaT) is never excluded
+    return out
+
+
 def candidate_mask(scores: Scores, codebook: Codebook, hits: np.ndarray, reference_similarity: np.ndarray | None = None) -> np.ndarray:
     """``(n, K)`` bool: the pairs stage 2 judges."""
     mask = np.array(hits, dtype=bool, copy=True) | scores.keyword
@@ -82,13 +96,17 @@ class Judgement:
 
 def judge(model: PairModel, codebook: Codebook, scores: Scores, hits: np.ndarray, texts: Sequence[str],
           vectors: np.ndarray, example_vectors: dict[str, np.ndarray], languages: Sequence[str | None] | None = None,
-          reference_similarity: np.ndarray | None = None, threshold: float = RELATED_THRESHOLD) -> Judgement:
-    """Stage 2 over the candidates of stage 1 (see the module docstring)."""
+          reference_similarity: np.ndarray | None = None, threshold: float = RELATED_THRESHOLD,
+          allowed: np.ndarray | None = None) -> Judgement:
+    """Stage 2 over the candidates of stage 1 (see the module docstring); pairs outside ``allowed`` (an ``(n, K)``
+    bool mask, see :func:`allowed_pairs`) are never judged."""
     n, K = scores.similarity.shape
     assigned = np.zeros((n, K), bool)
     related = np.full((n, K), np.nan, np.float32)
     out = Judgement(assigned, related)
     mask = candidate_mask(scores, codebook, hits, reference_similarity)
+    if allowed is not None:
+        mask &= allowed
     languages = list(languages) if languages is not None else [None] * n
     claims, paragraph_texts, owners = [], [], []
     for i, j in np.argwhere(mask):
@@ -142,16 +160,21 @@ class Decisions:
 def decide(codebook: Codebook, scores: Scores, stage1: np.ndarray, texts: Sequence[str], vectors: np.ndarray,
            example_vectors: dict[str, np.ndarray], languages: Sequence[str | None] | None = None,
            reference_similarity: np.ndarray | None = None, pair_model: PairModel | None = None, stance_model=None,
-           vector_model: str | None = None) -> Decisions:
+           vector_model: str | None = None, allowed: np.ndarray | None = None) -> Decisions:
     """The one decision path of runs and ``narratives evaluate``: stage 2 by ``pair_model`` when there is one (else
     stage 1's ``stage1`` stands); the stance of pairs the pair model did not decide comes from the frozen-feature
-    ``stance_model`` (claim = the narrative's label)."""
+    ``stance_model`` (claim = the narrative's label). Pairs outside ``allowed`` (:func:`allowed_pairs`) are never
+    assigned, whichever stage decides."""
     from narrative_tracker.narratives.stance_model import explain, stance_of_pairs
+
+    if allowed is not None:
+        stage1 = np.asarray(stage1, dtype=bool) & allowed
 
     related = np.full(stage1.shape, np.nan, np.float32)
     out = Decisions(np.array(stage1, dtype=bool, copy=True), related, {})
     if pair_model is not None:
-        verdict = judge(pair_model, codebook, scores, stage1, texts, vectors, example_vectors, languages, reference_similarity)
+        verdict = judge(pair_model, codebook, scores, stage1, texts, vectors, example_vectors, languages, reference_similarity,
+                        allowed=allowed)
         out.assigned, out.related = verdict.assigned, verdict.related
         out.pair_key, out.candidates = pair_model.key, verdict.judged + verdict.fallback
         out.pair_calls, out.fallback = verdict.pair_calls, verdict.fallback
