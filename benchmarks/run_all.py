@@ -29,6 +29,7 @@ import daily_view  # noqa: E402
 import discovery_scale  # noqa: E402
 import embed_speed  # noqa: E402
 import end_to_end  # noqa: E402
+import pair_speed  # noqa: E402
 from _data import EUVSDISINFO, SEMEVAL, add_option, require  # noqa: E402
 
 
@@ -73,6 +74,15 @@ def markdown(results: dict) -> str:
         f"{x['first_run']['articles_per_second']} articles/s, peak RSS {x['first_run']['peak_rss_mib']} MiB | | |",
         f"| same run again, unchanged input | {x['second_run_unchanged']['seconds']} s = **{x['second_vs_first']:.1%}** of the first | <= 5% | {t['second_run']['met']} |",
     ]
+    p = results["pair_model"]
+    ps, pr = p["speed"], p["sample_run"]
+    bf16 = (f"bf16 {ps['bf16']['pairs_per_second']}/s vs fp32 {ps['fp32']['pairs_per_second']}/s (**{ps['bf16_speedup']}x**, "
+            f"same label {ps['bf16_same_label']:.1%})" if "bf16" in ps else f"fp32 {ps['fp32']['pairs_per_second']}/s")
+    lines += [
+        f"| pair model ({ps['pair_model']}), {ps['pairs']} (claim, paragraph) pairs | {bf16} | | |",
+        f"| `narratives run` on the sample: pair model vs `--stance-model none` | {pr['pair_model']['seconds']} s vs "
+        f"{pr['detector_only']['seconds']} s: the pair model is **{pr['pair_share_of_run']:.0%}** of the run | | |",
+    ]
     for row in d["sizes"]:
         growth = f", x{row['growth_vs_previous']} vs previous size" if "growth_vs_previous" in row else ""
         lines.append(
@@ -100,6 +110,8 @@ def main() -> int:
     results["embedding"] = embed_speed.main(["--paragraphs", "500" if args.quick else "2000", "--semeval", str(semeval)])
     print("== end to end", flush=True)
     results["end_to_end"] = end_to_end.main(["--corpus", str(corpus), *(["--rows", "1000"] if args.quick else [])])
+    print("== pair model", flush=True)
+    results["pair_model"] = pair_speed.main(["--pairs", "200" if args.quick else "600"])
     print("== discovery", flush=True)
     sizes = ["10000", "100000"] if args.quick else ["10000", "100000", "1000000"]
     results["discovery"] = discovery_scale.main(["--sizes", *sizes])

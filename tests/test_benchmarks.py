@@ -101,3 +101,12 @@ def test_batch_composition_compares_one_call_with_two_halves(tmp_path):
     report = batch_composition.main(["--corpus", str(FIXTURES / "euvsdisinfo" / "posts.csv"), "--split-day", "2021-01-25",
                                      "--precisions", "bf16", "--out", str(tmp_path / "b.json")])
     assert all(n > 50 for n in report["halves"]) and report["results"]["bf16"]["min_cosine"] > 0.999
+
+
+def test_pair_speed_times_the_shipped_pair_model_in_each_precision():
+    import pair_speed
+
+    out = pair_speed.pairs_per_second(24)
+    assert out["pairs"] == 24 and out["fp32"]["pairs_per_second"] > 0 and out["pair_model"].startswith("pair:")
+    if "bf16" in out:
+        assert 0.5 <= out["bf16_same_label"] <= 1.0
