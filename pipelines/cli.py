@@ -63,7 +63,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
-    from narrative_tracker.evaluation.semeval import codebook_from_semeval, load_semeval
+    from narrative_tracker.material import codebook_from_semeval, load_semeval
     from narrative_tracker.narratives.codebook_edit import write_codebook
 
     loaded = write_codebook(args.out, codebook_from_semeval(load_semeval(args.folder)))  # validated, renamed into place

@@ -193,7 +193,7 @@ def test_semeval_documents_are_material_for_the_narratives_of_their_taxonomy(tmp
 
     from conftest import SEMEVAL_EN
 
-    from narrative_tracker.evaluation.semeval import OTHER, codebook_from_semeval, load_semeval
+    from narrative_tracker.material import OTHER, codebook_from_semeval, load_semeval
 
     data = load_semeval(SEMEVAL_EN)
     path = tmp_path / "semeval.yaml"

@@ -64,7 +64,8 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
 
 def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
     """Through the whole pipeline, assignments agree with the hand labels of the 80 sample paragraphs."""
-    from narrative_tracker.evaluation.evaluate import load_labelled, prf_table
+    from narrative_tracker.evaluation.evaluate import prf_table
+    from narrative_tracker.material import load_labelled
 
     db, _ = sample_run
     with duckdb.connect(str(db), read_only=True) as con:

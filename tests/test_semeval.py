@@ -7,13 +7,8 @@ import yaml
 from conftest import SEMEVAL_EN, HashEmbedder, run_stages
 
 from narrative_tracker.narratives.codebook import load_codebook
-from narrative_tracker.evaluation.semeval import (
-    OTHER,
-    codebook_from_semeval,
-    cross_validate,
-    load_semeval,
-    samples_f1,
-)
+from narrative_tracker.evaluation.semeval import cross_validate, samples_f1
+from narrative_tracker.material import OTHER, codebook_from_semeval, load_semeval
 
 SEMEVAL = SEMEVAL_EN
 
@@ -56,7 +51,7 @@ def test_import_as_codebook_loads(data, tmp_path):
 def _synthetic(per_topic=6, others=6):
     """A SemEval-shaped set whose answer is known: each labelled document talks of one topic of
     ``TopicEmbedder`` (west / islamist / fuel); "Other" documents talk of football."""
-    from narrative_tracker.evaluation.semeval import Document, SemEvalData
+    from narrative_tracker.material import Document, SemEvalData
 
     topics = {"west": "URW: Blaming the West", "islamist": "URW: Islamist threat", "fuel": "CC: Fuel prices"}
     docs, explanations = [], {}

@@ -116,7 +116,7 @@ def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tu
     its stance; with ``with_unrelated`` also (paragraph without narratives, each narrative) as ``unrelated``.
     ``part``: ``tune``, ``test`` or None for all."""
     from narrative_tracker.narratives.codebook import load_codebook
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     book = codebook or load_codebook()
     claim_of = {n.id: n.label for n in book.narratives}

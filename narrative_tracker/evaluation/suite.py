@@ -32,13 +32,8 @@ class EvaluationRequest:
 
 def evaluate(request: EvaluationRequest) -> dict:
     from narrative_tracker.embeddings.embed import make_embedder
-    from narrative_tracker.evaluation.evaluate import (
-        DEFAULT_LABELLED,
-        calibration_table,
-        evaluate_paragraphs,
-        evaluate_stance,
-        tune_detection,
-    )
+    from narrative_tracker.evaluation.evaluate import calibration_table, evaluate_paragraphs, evaluate_stance, tune_detection
+    from narrative_tracker.material import DEFAULT_LABELLED
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.narratives.heads import SIMILARITY, resolve_heads
 
@@ -64,7 +59,8 @@ def evaluate(request: EvaluationRequest) -> dict:
         with connection(request.db, read_only=True) as con:
             result["documents"] = evaluate_documents(con, request.documents)
     if request.semeval:
-        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval, transfer
+        from narrative_tracker.evaluation.semeval import cross_validate, transfer
+        from narrative_tracker.material import load_semeval
 
         result["semeval_cv"] = cross_validate(load_semeval(request.semeval), embedder, folds=request.folds)
         if request.semeval_train:

@@ -96,7 +96,7 @@ def codebook_material(codebook) -> list[Example]:
 
 def labelled_material(path: str | os.PathLike | None = None) -> list[Example]:
     """The *tune* part of a labelled paragraph CSV (never the test part): fully labelled paragraphs."""
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     rows = load_labelled(path or DEFAULT_LABELLED)
     return [Example((r.text,), frozenset(r.narratives), None, "labelled") for r in rows if r.part == "tune"]
@@ -105,7 +105,7 @@ def labelled_material(path: str | os.PathLike | None = None) -> list[Example]:
 def test_leaks(codebook, path: str | os.PathLike | None = None) -> list[str]:
     """Codebook examples that are a sentence of (or appear inside) a *test*-part row of the labelled set: training
     on them, or on labels chosen with them, would measure the test part on itself. ``train`` refuses them."""
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     def norm(text: str) -> str:
         return re.sub(r"\W+", " ", text.lower()).strip()
@@ -116,7 +116,7 @@ def test_leaks(codebook, path: str | os.PathLike | None = None) -> list[str]:
 
 def _match(names: Iterable[str], codebook) -> frozenset[str]:
     """Codebook ids named by id, label or a slug of the label (SemEval labels are human names)."""
-    from narrative_tracker.evaluation.semeval import slug
+    from narrative_tracker.material import slug
 
     by = {}
     for n in codebook.narratives:
@@ -129,7 +129,7 @@ def _match(names: Iterable[str], codebook) -> frozenset[str]:
 def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | None = None) -> list[Example]:
     """Documents of a SemEval-2025 Task 10 folder (``documents/*.txt`` + ``labels.tsv``), one example each;
     ``files``: only these documents (cross-validation passes its training folds)."""
-    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, load_semeval
 
     data = load_semeval(directory)
     taxonomy = _match(data.narratives, codebook)  # the codebook narratives these labels speak about
