@@ -55,8 +55,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return 0
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
-        discovery_db=args.discovery_db, documents=args.documents, db=args.db, semeval=args.semeval,
-        semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads))
+        discovery_db=args.discovery_db,
+        discovery_since=dt.date.fromisoformat(args.discovery_since).isoformat() if args.discovery_since else None,
+        documents=args.documents, db=args.db, semeval=args.semeval, semeval_train=args.semeval_train, folds=args.folds,
+        heads=str(args.settings.heads))
     result = suite.evaluate(request)
     print(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
     return 0
@@ -88,8 +90,9 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     action = args.narrative_command
     if action == "list":
         with connection(args.db, read_only=True) as con:
-            for nid, origin, status, size, label, terms in list_narratives(con):
-                print(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else ""))
+            for nid, origin, status, size, label, terms, parent in list_narratives(con):
+                print(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else "")
+                      + (f"  (inside {parent})" if parent else ""))
         return 0
     try:
         with connection(args.db) as con:

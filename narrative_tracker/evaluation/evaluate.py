@@ -220,17 +220,38 @@ def purity_any_tag(labels: Sequence[int], tag_sets: Sequence[Sequence[str]]) -> 
     return hits / total if total else 0.0
 
 
-def discovery_agreement_db(con) -> dict:
-    """Agreement of the discovered narratives in a database with its articles' tags (first tag, any tag)."""
+def tag_agreement(labels: Sequence[int], tag_sets: Sequence[Sequence[str]]) -> dict:
+    """The desk's measure of narratives against reference tags (e.g. EUvsDisinfo's fact-checker keywords): ``nmi``
+    against each item's first tag with the unassigned (``-1``) as one class; ``purity`` = share of a narrative's items
+    that carry its most common tag (any of their tags; unassigned excluded); ``purity_first_tag`` = the same counting
+    only the first tag; ``outlier_share`` = share of items without a narrative; ``clusters``."""
+    labels = np.asarray(labels)
+    agreement = discovery_agreement(labels, [t[0] for t in tag_sets])
+    return {
+        "items": agreement["items"],
+        "nmi": agreement["nmi_all"],
+        "purity": round(purity_any_tag(labels.tolist(), tag_sets), 3),
+        "purity_first_tag": agreement["purity"],
+        "outlier_share": agreement["noise_share"],
+        "clusters": agreement["clusters"],
+    }
+
+
+def discovery_agreement_db(con, since=None, until=None) -> dict:
+    """Narratives of a database against its articles' tags (``tag_agreement``), one item per tagged article published
+    on ``since`` or later and before ``until`` (None: no bound), three ways: ``most_specific`` — each article's discovered narrative where it has
+    one, else its codebook narrative, else none (what an analyst sees first); ``discovered`` — discovered narratives
+    only; ``codebook`` — codebook narratives only."""
     from narrative_tracker import db
 
-    rows = con.execute(db.query("discovery_vs_tags")).fetchall()
-    ids = sorted({r[1] for r in rows if r[1] is not None})
-    index = {nid: i for i, nid in enumerate(ids)}
-    labels = [index[r[1]] if r[1] is not None else -1 for r in rows]
-    first = [r[2][0] for r in rows]
-    out = discovery_agreement(labels, first)
-    out["purity_any_tag"] = round(purity_any_tag(labels, [r[2] for r in rows]), 3)
+    rows = con.execute(db.query("discovery_vs_tags"), {"since": since, "until": until}).fetchall()
+    tags = [r[3] for r in rows]
+    out = {}
+    for name, pick in (("most_specific", lambda r: r[1] or r[2]), ("discovered", lambda r: r[1]), ("codebook", lambda r: r[2])):
+        chosen = [pick(r) for r in rows]
+        index = {nid: i for i, nid in enumerate(sorted({c for c in chosen if c is not None}))}
+        out[name] = tag_agreement([index[c] if c is not None else -1 for c in chosen], tags) if rows else {"items": 0}
+    out["since"], out["until"] = (None if d is None else str(d) for d in (since, until))
     return out
 
 

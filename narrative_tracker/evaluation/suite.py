@@ -22,6 +22,7 @@ class EvaluationRequest:
     labelled: str | os.PathLike | None = None  # default: the bundled labelled paragraphs
     tune: bool = False
     discovery_db: str = ""
+    discovery_since: str | None = None  # ISO day: only articles published on it or later
     documents: str = ""
     db: str = ""
     semeval: str = ""
@@ -51,7 +52,7 @@ def evaluate(request: EvaluationRequest) -> dict:
         from narrative_tracker.evaluation.evaluate import discovery_agreement_db
 
         with connection(request.discovery_db, read_only=True) as con:
-            result["discovery"] = discovery_agreement_db(con)
+            result["discovery"] = discovery_agreement_db(con, request.discovery_since)
     if request.documents:
         from narrative_tracker.db import connection
         from narrative_tracker.evaluation.evaluate import evaluate_documents
@@ -94,7 +95,11 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
         out.append(f"\ncalibrated confidence on the test part (Brier {cal['brier']:.4f}): "
                    + ", ".join(f"{b['bin']}: {b['mean_confidence']:.2f} vs {b['observed_rate']:.2f} (n={b['pairs']})" for b in cal["bins"]))
     if "discovery" in result:
-        out.append(f"\ndiscovery vs tags in {request.discovery_db}: " + json.dumps(result["discovery"]))
+        out.append(f"\nnarratives vs article tags in {request.discovery_db}"
+                   + (f", articles from {request.discovery_since} on" if request.discovery_since else "") + ":")
+        for name, row in result["discovery"].items():
+            if isinstance(row, dict):
+                out.append(f"  {name:<14} " + ", ".join(f"{k} {v}" for k, v in row.items()))
     if "documents" in result:
         docs = result["documents"]
         out.append(f"\ndocuments ({docs['documents']}, {docs['documents_in_database']} in the database): "

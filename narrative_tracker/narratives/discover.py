@@ -1,4 +1,4 @@
-"""Discovery: cluster the paragraphs no codebook narrative claimed into new, unnamed narratives.
+"""Discovery: cluster paragraphs into specific narratives (claims), inside or outside the codebook's frames.
 
 Swappable parts, BERTopic-style:
 
@@ -281,14 +281,11 @@ def discover(
         sampled = clusterer if clusterer_given else HdbscanClusterer(
             min_cluster_size=auto_min_cluster_size(max_cluster_points), min_samples=5, selection="eom")
         labels = _sample_and_assign(vectors, reducer, sampled, max_cluster_points, rounds)
-    if merge_cosine is not None and whole:
-        labels = merge_same_claims(vectors, labels, merge_cosine)
+    if whole:
+        labels = settle(vectors, labels, merge_cosine, reassign_floor)
     groups = _groups(labels)
     found = sorted(groups)
     centroids = {c: _unit(vectors[groups[c]].mean(axis=0)) for c in found}
-    if reassign_floor is not None and found and whole:
-        labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
-        groups = _groups(labels)
     langs = [code or "en" for code in languages] if languages is not None else ["en"] * n
     terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed,
                               language="+".join(sorted(set(langs))) or "en")
@@ -306,6 +303,23 @@ def discover(
                 for c in found]
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))
     return Discovery(labels, clusters)
+
+
+def settle(vectors: np.ndarray, labels: np.ndarray, merge_cosine: float | None = SAME_CLAIM_COSINE,
+           reassign_floor: float | None = REASSIGN_FLOOR) -> np.ndarray:
+    """The steps after HDBSCAN when everything was clustered at once: clusters whose centroids are within
+    ``merge_cosine`` are merged (``merge_same_claims``), then outliers within ``reassign_floor`` of the nearest
+    centroid (of the merged clusters, not recomputed while reassigning) join it (``reassign_outliers``); ``None``
+    skips a step. ``benchmarks/discovery_tuning.py`` scores settings through this same function."""
+    if merge_cosine is not None:
+        labels = merge_same_claims(vectors, labels, merge_cosine)
+    if reassign_floor is not None:
+        groups = _groups(labels)
+        found = sorted(groups)
+        if found:
+            centroids = np.stack([_unit(vectors[groups[c]].mean(axis=0)) for c in found])
+            labels = reassign_outliers(vectors, labels, found, centroids, reassign_floor)
+    return labels
 
 
 def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:

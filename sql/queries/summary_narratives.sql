@@ -1,12 +1,13 @@
 -- Codebook narratives first, then the largest discovered ones. Evidence: an asserting paragraph before any other,
 -- never a question when something else exists, body text before cross-headings, then the highest score.
-SELECT narrative_id, origin, label, paragraphs, articles, outlets,
+SELECT narrative_id, origin, label, parent_narrative_id, paragraphs, articles, outlets,
        best.text AS evidence, best.outlet AS evidence_outlet, best.day AS evidence_day
 FROM (
     SELECT
         n.narrative_id,
         n.origin,
         n.label,
+        n.parent_narrative_id,
         count(DISTINCT pn.paragraph_id) AS paragraphs,
         count(DISTINCT p.article_id) AS articles,
         count(DISTINCT a.outlet) AS outlets,
