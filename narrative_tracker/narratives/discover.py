@@ -45,8 +45,12 @@ MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest 
 ASSIGN_QUANTILE = 0.05  # a paragraph joins a cluster when closer to its centroid than this quantile of its members
 MERGE_COSINE = 0.9  # a residual cluster this close to an earlier round's centroid is that cluster's fringe
 TERMS_SAMPLE = 2_000  # member texts per cluster read for its c-TF-IDF terms
-SAME_CLAIM_COSINE = 0.9  # clusters whose centroids are this close (average linkage) say the same thing: merged
-REASSIGN_FLOOR = 0.6  # an outlier joins its nearest cluster when its cosine to the centroid is at least this
+# Settings when everything is clustered at once, chosen on EUvsDisinfo claims dated before 2019 for the desk's measure
+# (benchmarks/discovery_tuning.py, docs/discovery.md): UMAP neighbours, the min_cluster_size divisor, reassignment.
+CLAIM_NEIGHBORS = 30  # UMAP neighbours (the sampled path above MAX_CLUSTER_POINTS keeps UmapReducer's 15)
+CLAIM_SIZE_DIVISOR = 4  # min_cluster_size = auto_min_cluster_size(n) / this (3 up to ~8,000 texts, 4 up to ~100,000)
+SAME_CLAIM_COSINE = 0.9  # merge clusters whose centroids are this close (average linkage): re-joins leaf fragments of a claim
+REASSIGN_FLOOR = 0.55  # an outlier joins its nearest cluster when its cosine to the centroid is at least this
 
 
 class Reducer(Protocol):
@@ -63,10 +67,10 @@ def auto_min_cluster_size(n: int) -> int:
 
 
 def claim_min_cluster_size(n: int) -> int:
-    """The default: a third of ``auto_min_cluster_size`` (3 up to ~3,000 texts, 4 at 6,000, 6 at 50,000). Chosen on
+    """The default: a quarter of ``auto_min_cluster_size`` (3 up to ~8,000 texts, 4 at 10,000 and 50,000). Chosen on
     EUvsDisinfo claims dated before 2019 (docs/discovery.md): smaller clusters with leaf selection agreed best with
     the fact-checkers' tags, and the outliers they leave are reassigned (``REASSIGN_FLOOR``)."""
-    return max(3, round(auto_min_cluster_size(n) / 3))
+    return max(3, round(auto_min_cluster_size(n) / CLAIM_SIZE_DIVISOR))
 
 
 
@@ -267,11 +271,11 @@ def discover(
         return Discovery(np.zeros(0, np.int64))
     clusterer_given = clusterer is not None
     clusterer = clusterer or HdbscanClusterer()
-    reducer = reducer or UmapReducer()
     mcs = getattr(clusterer, "min_cluster_size", None) or claim_min_cluster_size(min(n, max_cluster_points))
     if n < max(2 * mcs, 6):
         return Discovery(np.full(n, -1, np.int64))
     whole = n <= max_cluster_points
+    reducer = reducer or (UmapReducer(n_neighbors=CLAIM_NEIGHBORS) if whole else UmapReducer())
     if whole:
         labels = clusterer.fit_predict(reducer.fit_transform(vectors))
     else:
