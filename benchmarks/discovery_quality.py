@@ -12,7 +12,8 @@
 3. **BERTopic 0.17.4 defaults** (``BERTopic()``: UMAP 15 neighbours / 5 dimensions, HDBSCAN min_cluster_size 10,
    eom) fitted on the same 2019-on claims with the vectors the pipeline stored (all-MiniLM-L6-v2), same run.
 4. Optionally (``--baseline-src DIR``: an earlier checkout, e.g. ``git archive 836deb7 | tar -x -C DIR``) the same CLI
-   run with that code, same machine, same run: its figures and the time ratio.
+   run with that code, started at the same moment as step 1 so that both share the machine's load alike: its
+   figures, and the wall-clock and CPU-time ratios of the two runs.
 
 Writes ``benchmarks/results/discovery_pipeline.json``. Needs ``pip install -e .[bench]`` and the EUvsDisinfo
 posts.csv (``--corpus``, default ../shared). About 15-30 min on 2 shared cores.
@@ -27,7 +28,6 @@ import datetime as dt
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -46,23 +46,43 @@ TEST_FROM = "2019-01-01"
 CLI = "import sys; from pipelines.cli import main; sys.exit(main(sys.argv[1:]))"
 
 
-def run_cli(corpus: Path, db: Path, log: Path, src: Path | None = None, cpu: dict | None = None) -> float:
-    """``narratives run --input corpus --text-column title --db db`` with this checkout's code (or ``src``'s); wall
-    seconds. ``cpu`` (a dict) gets the CPU seconds (user + system) the run used, which moves less with the load."""
+def _cli(corpus: Path, db: Path, log, src: Path | None) -> subprocess.Popen:
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     env.pop("DAGSTER_HOME", None)  # run history beside the database, as for a user
     if src is not None:
         env["PYTHONPATH"] = str(src)
-    t, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    with open(log, "w", encoding="utf-8") as out:
-        done = subprocess.run([sys.executable, "-c", CLI, "run", "--input", str(corpus), "--text-column", "title", "--db", str(db)],
-                              cwd=src or REPO, env=env, stdout=out, stderr=subprocess.STDOUT, check=False)
-    seconds, after = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN)
-    if cpu is not None:
-        cpu["cpu_seconds"] = round(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 1)
-    if done.returncode:
-        raise SystemExit(f"narratives run failed ({done.returncode}); see {log}")
-    return round(seconds, 1)
+    return subprocess.Popen([sys.executable, "-c", CLI, "run", "--input", str(corpus), "--text-column", "title", "--db", str(db)],
+                            cwd=src or REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def run_cli(corpus: Path, db: Path, log: Path, src: Path | None = None, cpu: dict | None = None) -> float:
+    """``narratives run --input corpus --text-column title --db db`` with this checkout's code (or ``src``'s); wall
+    seconds. ``cpu`` (a dict) gets the CPU seconds (user + system) the run used, which moves less with the load."""
+    return run_clis([(corpus, db, log, src)], [cpu] if cpu is not None else None)[0]
+
+
+def run_clis(runs: list[tuple], cpus: list[dict] | None = None) -> list[float]:
+    """Several ``run_cli`` at once (``(corpus, db, log, src)`` each), started together so they share the machine's
+    load alike (a fair time ratio on a shared machine); wall seconds each, CPU seconds into ``cpus``."""
+    t = time.perf_counter()
+    logs = [open(log, "w", encoding="utf-8") for _, _, log, _ in runs]
+    try:
+        procs = {_cli(corpus, db, out, src).pid: i for i, ((corpus, db, _, src), out) in enumerate(zip(runs, logs))}
+        walls: list[float] = [0.0] * len(runs)
+        while procs:
+            pid, status, usage = os.wait4(-1, 0)
+            if pid not in procs:
+                continue
+            i = procs.pop(pid)
+            walls[i] = round(time.perf_counter() - t, 1)
+            if cpus is not None:
+                cpus[i]["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
+            if os.waitstatus_to_exitcode(status):
+                raise SystemExit(f"narratives run failed ({os.waitstatus_to_exitcode(status)}); see {runs[i][2]}")
+    finally:
+        for out in logs:
+            out.close()
+    return walls
 
 
 def claims(db: Path, since: str | None = TEST_FROM, until: str | None = None) -> list[tuple]:
@@ -128,7 +148,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--keep-db", default="", metavar="PATH", help="write the pipeline's database here and keep it "
                         "(default: a temporary folder); an existing one is scored without running again")
     parser.add_argument("--baseline-src", default="", metavar="DIR",
-                        help="also run the CLI of this earlier checkout in the same run (time ratio, its figures)")
+                        help="also run the CLI of this earlier checkout, started with this run (time ratios, its figures)")
     args = parser.parse_args(argv)
     corpus = require(EUVSDISINFO, args.corpus)
 
@@ -148,12 +168,18 @@ def main(argv: list[str] | None = None) -> dict:
             "systems": {},
         }
         load = os.getloadavg()[0]
+        base_db = tmp / "baseline.duckdb"
         if db.exists() and args.keep_db:
             out["pipeline_seconds"] = None
+            if args.baseline_src:
+                raise SystemExit("--baseline-src times the two runs side by side: give a --keep-db that does not exist yet")
         else:
-            cpu: dict = {}
-            out["pipeline_seconds"] = run_cli(corpus, db, tmp / "run.log", cpu=cpu)
-            out["pipeline_cpu_seconds"] = cpu["cpu_seconds"]
+            runs = [(corpus, db, tmp / "run.log", None)]
+            if args.baseline_src:  # started together: both runs see the same load
+                runs.append((corpus, base_db, tmp / "baseline.log", Path(args.baseline_src)))
+            cpus: list[dict] = [{} for _ in runs]
+            walls = run_clis(runs, cpus)
+            out["pipeline_seconds"], out["pipeline_cpu_seconds"] = walls[0], cpus[0]["cpu_seconds"]
         out["load_average_before_after"] = [round(load, 1), round(os.getloadavg()[0], 1)]
         print("pipeline run:", out["pipeline_seconds"], "s", flush=True)
         measure = desk_measure(db)
@@ -178,15 +204,11 @@ def main(argv: list[str] | None = None) -> dict:
         out["examples"] = _example_rows(db, rows, topics, topic_model)
 
         if args.baseline_src:
-            base_db = tmp / "baseline.duckdb"
-            cpu = {}
-            seconds = run_cli(corpus, base_db, tmp / "baseline.log", Path(args.baseline_src), cpu=cpu)
             base = desk_measure(base_db)
-            out["baseline"] = {"src": args.baseline_src, "pipeline_seconds": seconds, "pipeline_cpu_seconds": cpu["cpu_seconds"],
-                               "time_ratio_this_over_baseline": round(out["pipeline_seconds"] / seconds, 2)
-                               if out["pipeline_seconds"] else None,
-                               "cpu_ratio_this_over_baseline": round(out["pipeline_cpu_seconds"] / cpu["cpu_seconds"], 2)
-                               if out.get("pipeline_cpu_seconds") else None,
+            out["baseline"] = {"src": args.baseline_src, "ran": "at the same time as this run (same load)",
+                               "pipeline_seconds": walls[1], "pipeline_cpu_seconds": cpus[1]["cpu_seconds"],
+                               "time_ratio_this_over_baseline": round(walls[0] / walls[1], 2),
+                               "cpu_ratio_this_over_baseline": round(cpus[0]["cpu_seconds"] / cpus[1]["cpu_seconds"], 2),
                                **{f"pipeline-as-run:{k}": base[k] for k in ("most_specific", "discovered", "codebook")}}
             print("baseline", out["baseline"], flush=True)
 

@@ -22,6 +22,7 @@ from narrative_tracker.paragraphs.clean import paragraphs_of
 from narrative_tracker.settings import DEFAULT_LABELLED
 
 OTHER = "Other"
+TITLE_WEIGHT = 2.0  # a labelled document's vector: the title counts this many times in the mean of its paragraph vectors
 
 # The tune part: odd-numbered held-out paragraphs and two of the five sample articles. Everything else
 # (even-numbered held-out paragraphs, sample articles 002-004) is never looked at while choosing settings.

@@ -53,11 +53,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         pairs = suite.evaluate_stance_pairs(args.stance_pairs, folds=args.folds, quiet=args.json)
         print(json.dumps(pairs, indent=2) if args.json else suite.format_stance_pairs(pairs, args.stance_pairs))
         return 0
+    if args.semeval_train and len(args.semeval) != 1:
+        print("narratives: --semeval-train scores one --semeval folder", file=sys.stderr)
+        return 2
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
         discovery_db=args.discovery_db,
         discovery_since=dt.date.fromisoformat(args.discovery_since).isoformat() if args.discovery_since else None,
-        documents=args.documents, db=args.db, semeval=args.semeval, semeval_train=args.semeval_train, folds=args.folds,
+        documents=args.documents, db=args.db, semeval=args.semeval[0] if len(args.semeval) == 1 else "",
+        semeval_joint=tuple(args.semeval) if len(args.semeval) > 1 else (), semeval_train=args.semeval_train, folds=args.folds,
         heads=str(args.settings.heads))
     result = suite.evaluate(request)
     print(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))

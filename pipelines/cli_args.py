@@ -94,9 +94,11 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--documents", default="", metavar="TSV",
                           help="document-level labels in SemEval-2025 Task 10 format (file TAB narratives ;-separated); "
                                "scores the codebook assignments in --db aggregated per input file")
-    evaluate.add_argument("--semeval", default="", metavar="DIR",
+    evaluate.add_argument("--semeval", action="append", default=[], metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
-                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads)")
+                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads); "
+                               "given twice or more (e.g. the English and the Russian split, with --model use-multilingual-v3): "
+                               "heads trained on all of them together, k-fold CV per folder (the joint recipe, docs/models.md)")
     evaluate.add_argument("--semeval-train", default="", metavar="DIR",
                           help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
                                "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")

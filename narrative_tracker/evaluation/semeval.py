@@ -44,9 +44,8 @@ from pathlib import Path
 import numpy as np
 
 from narrative_tracker.embeddings.embed import Embedder
-from narrative_tracker.material import OTHER, SemEvalData, codebook_from_semeval, slug
+from narrative_tracker.material import OTHER, TITLE_WEIGHT, SemEvalData, codebook_from_semeval, slug
 
-TITLE_WEIGHT = 2.0  # logistic_tuned: the title counts twice in the document vector (see title_weighted)
 CLASS_WEIGHTS = ("balanced", None)  # logistic_tuned: chosen per training part by inner cross-validation
 
 
@@ -109,7 +108,8 @@ class _Head:
     def __init__(self, method: str, labels: list[str], class_weight: str | None = "balanced"):
         self.method, self.labels, self.class_weight = method, labels, class_weight
 
-    def fit(self, X: np.ndarray, gold: list[frozenset[str]]) -> _Head:
+    def fit(self, X: np.ndarray, gold: list[frozenset[str]], sample_weight: np.ndarray | None = None) -> _Head:
+        """``sample_weight`` (per row; logistic only): e.g. the weight of another language's documents."""
         Y = np.array([[label in g for label in self.labels] for g in gold])
         self.active = Y.sum(axis=0) > 0
         if self.method == "prototype":
@@ -123,7 +123,8 @@ class _Head:
             for j in np.flatnonzero(self.active):
                 if Y[:, j].all():
                     continue
-                self.models[j] = LogisticRegression(C=4.0, class_weight=self.class_weight, max_iter=2000).fit(X, Y[:, j])
+                self.models[j] = LogisticRegression(C=4.0, class_weight=self.class_weight, max_iter=2000).fit(
+                    X, Y[:, j], sample_weight=sample_weight)
         return self
 
     def scores(self, X: np.ndarray) -> np.ndarray:
@@ -285,7 +286,7 @@ def _heads_scores(data: SemEvalData, embedder: Embedder, X: np.ndarray, train: S
     for i in train:
         doc = data.documents[i]
         positives = frozenset(slug(c) for c in doc.coarse if c != OTHER)
-        material.append(H.Example((doc.title, *doc.paragraphs[:40]), positives, ids - positives, "semeval", X[i]))
+        material.append(H.Example((doc.title, *doc.paragraphs[:40]), positives, ids - positives, "semeval", X[i], TITLE_WEIGHT))
     try:
         heads = H.train_heads(material, embedder, book.ids, vectors=H.example_vectors(material, embedder, cache), progress=None)
     except ValueError:  # no label with enough training documents
@@ -350,7 +351,7 @@ def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: 
                         best_t, best = float(t), score
                 fold = _zero_shot([per_doc[i] for i in test], names, examples, best_t)
             elif method == "heads":
-                fold = _heads_predict(data, embedder, X, train, test, seed, cache)
+                fold = _heads_predict(data, embedder, X_titled, train, test, seed, cache)  # as semeval_material
             else:
                 fold = _fit_predict(method, X[train], [coarse[i] for i in train], [fine[i] for i in train], X[test], data, seed)
             for i, p in zip(test, fold):

@@ -27,6 +27,7 @@ class EvaluationRequest:
     db: str = ""
     semeval: str = ""
     semeval_train: str = ""
+    semeval_joint: tuple[str, ...] = ()  # several SemEval folders: heads trained on all together, CV per folder
     folds: int = 5
     heads: str = ""  # Settings.heads: trained narrative heads (empty: the shipped ones for the model, 'none': similarity only)
 
@@ -66,6 +67,12 @@ def evaluate(request: EvaluationRequest) -> dict:
         result["semeval_cv"] = cross_validate(load_semeval(request.semeval), embedder, folds=request.folds)
         if request.semeval_train:
             result["semeval_transfer"] = transfer(load_semeval(request.semeval_train), load_semeval(request.semeval), embedder)
+    if request.semeval_joint:
+        from narrative_tracker.evaluation.semeval_joint import joint_cross_validate
+        from narrative_tracker.material import load_semeval
+
+        result["semeval_joint"] = joint_cross_validate([load_semeval(f) for f in request.semeval_joint],
+                                                       list(request.semeval_joint), embedder, folds=request.folds)
     result["stance"] = evaluate_stance(labelled)
     result["calibration"] = calibration_table(codebook, embedder, labelled)
     return result
@@ -114,6 +121,13 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
                        f"({t['test_documents']}):")
             for method, row in _methods(t):
                 out.append(f"  {method:<40} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+    if "semeval_joint" in result:
+        joint = result["semeval_joint"]
+        out.append(f"\nSemEval, heads trained on {len(joint['splits'])} folders together, {request.folds}-fold CV per folder, samples-F1:")
+        for name in joint["splits"]:
+            for method, row in _methods(joint[name]):
+                out.append(f"  {name} ({joint[name]['documents']} documents) {method:<14} coarse {row['coarse_samples_f1']:.3f}   "
+                           f"fine {row['fine_samples_f1']:.3f}")
     return "\n".join(out)
 
 

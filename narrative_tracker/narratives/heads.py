@@ -71,14 +71,15 @@ SIMILARITY = "similarity"  # detection_model of rows the codebook similarity det
 @dataclass(frozen=True)
 class Example:
     """Labelled material: ``texts`` (one paragraph, or a document's title and paragraphs: its vector is their
-    normalised mean), the narratives it carries and those it does not (``negatives=None``: every narrative not
-    in ``positives``)."""
+    normalised mean, the first text counting ``title_weight`` times), the narratives it carries and those it does not
+    (``negatives=None``: every narrative not in ``positives``)."""
 
     texts: tuple[str, ...]
     positives: frozenset[str]
     negatives: frozenset[str] | None
     source: str  # codebook | labelled | semeval | review | decisions
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # a stored vector (database), if known
+    title_weight: float = 1.0  # weight of texts[0] in the mean (SemEval documents: material.TITLE_WEIGHT)
 
     def label(self, narrative_id: str) -> bool | None:
         if narrative_id in self.positives:
@@ -129,7 +130,7 @@ def _match(names: Iterable[str], codebook) -> frozenset[str]:
 def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | None = None) -> list[Example]:
     """Documents of a SemEval-2025 Task 10 folder (``documents/*.txt`` + ``labels.tsv``), one example each;
     ``files``: only these documents (cross-validation passes its training folds)."""
-    from narrative_tracker.material import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, TITLE_WEIGHT, load_semeval
 
     data = load_semeval(directory)
     taxonomy = _match(data.narratives, codebook)  # the codebook narratives these labels speak about
@@ -139,7 +140,8 @@ def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | N
             continue
         positives = _match([c for c in doc.coarse if c != OTHER], codebook)
         if positives or taxonomy:  # a document labelled only with narratives the codebook lacks says nothing
-            out.append(Example((doc.title, *doc.paragraphs[:40]), positives, taxonomy - positives, "semeval"))
+            out.append(Example((doc.title, *doc.paragraphs[:40]), positives, taxonomy - positives, "semeval",
+                               title_weight=TITLE_WEIGHT))
     return out
 
 
@@ -188,8 +190,8 @@ def material_sha(material: Sequence[Example], model: str) -> str:
     """sha256 of the training material (texts, labels, sources) and the embedder name: the artifact's key."""
     h = hashlib.sha256(f"{FORMAT}\x00{model}\x00".encode())
     for e in material:
-        h.update(json.dumps([list(e.texts), sorted(e.positives), None if e.negatives is None else sorted(e.negatives), e.source],
-                            ensure_ascii=False).encode())
+        h.update(json.dumps([list(e.texts), sorted(e.positives), None if e.negatives is None else sorted(e.negatives), e.source]
+                            + ([e.title_weight] if e.title_weight != 1.0 else []), ensure_ascii=False).encode())
         h.update(b"\x01")
     return h.hexdigest()
 
@@ -211,7 +213,12 @@ def example_vectors(material: Sequence[Example], embedder, cache: dict[str, np.n
                 progress(f"  {min(start + 512, len(todo))}/{len(todo)} texts")
     rows = []
     for e in material:
-        v = np.asarray(e.vector, np.float32) if e.vector is not None else np.mean([cache[t] for t in e.texts], axis=0)
+        if e.vector is not None:
+            v = np.asarray(e.vector, np.float32)
+        else:
+            weights = np.ones(len(e.texts))
+            weights[0] = e.title_weight
+            v = np.average([cache[t] for t in e.texts], axis=0, weights=weights)
         rows.append(v / max(float(np.linalg.norm(v)), 1e-12))
     return np.stack(rows).astype(np.float32) if rows else np.zeros((0, getattr(embedder, "dim", 0)), np.float32)
 
