@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> dict:
     best = max((r for r in grid if r["merge_cosine"] == MERGE), key=lambda r: (r["worst_margin"], r["nmi"] + r["purity"]))
     unmerged = max(grid, key=lambda r: (r["worst_margin"], r["nmi"] + r["purity"]))
     out = {"date": dt.date.today().isoformat(), "claims_before": UNTIL, "claims": len(rows), "distinct_texts": n,
-           "database": "given (--db)" if args.db else "narratives run on the pre-2019 claims", "goals": GOALS,
+           "database": f"given (--db {args.db})" if args.db else "narratives run on the pre-2019 claims", "goals": GOALS,
            "rule": "max of min(NMI - 0.50, purity - 0.78, 0.15 - outlier share); ties: NMI + purity; merging at 0.9 fixed",
            "selected": best, "best_with_or_without_merging": unmerged, "grid": grid,
            "reproduce": "nice python benchmarks/discovery_tuning.py [--db DB-of-a-narratives-run-over-posts.csv]"}
