@@ -202,10 +202,22 @@ def test_joint_cross_validation_trains_on_every_split_and_scores_each(topic_embe
         assert len(joint["choices"]) == 3
         assert all(c["other_weight"] in OTHER_WEIGHTS and c["class_weight"] in ("balanced", None) for c in joint["choices"])
     assert result["ru"]["always_other"]["coarse_samples_f1"] == 0.0  # no Russian document is Other
+    assert result["ru"]["best_constant"]["coarse_samples_f1"] == 0.5  # all three topics for every document: F1 2/4 each
     with pytest.raises(ValueError, match="taxonomy"):
         from narrative_tracker.material import SemEvalData
 
         joint_cross_validate([en, SemEvalData(ru.documents, ("Something else",), (), {})], ["en", "x"], topic_embedder, folds=3)
+
+
+def test_joint_folds_keep_copies_of_a_document_together():
+    """The SemEval train splits file a few documents twice under two ids: a copy never sits in the training part
+    of the round that tests the other."""
+    from narrative_tracker.evaluation.semeval_joint import _fold_ids
+
+    keys = [("title", (f"body {i}",)) for i in range(20)] + [("title", ("body 3",)), ("title", ("body 11",))]
+    folds = _fold_ids(keys, 5, 42)
+    assert folds[20] == folds[3] and folds[21] == folds[11]
+    assert sorted(np.bincount(folds[:20]).tolist()) == [4, 4, 4, 4, 4]  # the distinct documents, evenly cut
 
 
 def test_joint_cross_validation_with_meaningless_vectors_is_not_perfect():

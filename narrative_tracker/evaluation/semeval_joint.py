@@ -2,8 +2,8 @@
 
 ``joint_cross_validate`` takes several SemEval folders that share the task's English taxonomy (the shared English
 and Russian training splits) and one multilingual embedder (``use-multilingual-v3``: one vector space across
-languages). Each split is cut into ``folds`` folds (``KFold``, shuffled, seeded as ``semeval.cross_validate`` cuts
-it alone, so a document is never in a training and a test part of the same round). In round *k* the training part
+languages). Each split is cut into ``folds`` folds (``KFold`` over its distinct documents, shuffled, seeded: a document —
+and any copy of it filed under another id — is never in a training and a test part of the same round). In round *k* the training part
 is every split's documents outside its fold *k*; each split's fold *k* is scored by the ``joint`` recipe:
 
 * document vectors title-weighted (``semeval.title_weighted``), one-vs-rest logistic heads (``C`` 4), as
@@ -15,7 +15,8 @@ is every split's documents outside its fold *k*; each split's fold *k* is scored
   training documents). So the English documents can lend the Russian heads what they know, or not, as the inner
   folds say; the test fold is never seen. The fine threshold is chosen on the same inner folds.
 
-Returned per split: coarse and fine samples-F1 of ``joint``, of ``always_other``, and the choices of every round.
+Returned per split: coarse and fine samples-F1 of ``joint``, of ``always_other`` and of ``best_constant`` (the same
+labels for every document), and the choices of every round.
 ``narratives evaluate --semeval EN --semeval RU`` prints it (docs/models.md).
 """
 
@@ -43,13 +44,16 @@ CLASS_WEIGHTS = ("balanced", None)
 INNER_FOLDS = 3
 
 
-def _fold_ids(n: int, folds: int, seed: int) -> np.ndarray:
+def _fold_ids(keys: Sequence, folds: int, seed: int) -> np.ndarray:
+    """Fold of each item: ``KFold`` (shuffled, seeded) over the distinct ``keys``, so items with one key (the same
+    document filed twice under two ids: 2 in the English train split, 1 in the Russian) share a fold."""
     from sklearn.model_selection import KFold
 
-    out = np.zeros(n, np.int64)
-    for k, (_, test) in enumerate(KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(n))):
-        out[test] = k
-    return out
+    distinct = list(dict.fromkeys(keys))
+    fold_of: dict = {}
+    for k, (_, test) in enumerate(KFold(n_splits=folds, shuffle=True, random_state=seed).split(np.arange(len(distinct)))):
+        fold_of.update((distinct[i], k) for i in test)
+    return np.array([fold_of[key] for key in keys], np.int64)
 
 
 def _stack(parts: list[tuple[int, np.ndarray]], X: list[np.ndarray], gold: list[list[frozenset[str]]], target: int,
@@ -63,6 +67,23 @@ def _stack(parts: list[tuple[int, np.ndarray]], X: list[np.ndarray], gold: list[
     return vectors, labels, weights
 
 
+def _constant(coarse: list[frozenset[str]], fine: list[frozenset[str]]) -> dict:
+    """The best constant answer: the same set of at most three of the split's six most common coarse labels for every
+    document (``Other`` included; each with its most common fine label) — the floor a split where every document
+    carries a narrative must beat (Russian: "Discrediting Ukraine" + "Praise of Russia")."""
+    from collections import Counter
+    from itertools import combinations
+
+    common = [label for label, _ in Counter(x for g in coarse for x in g).most_common(6)]
+    score, labels = max((samples_f1(coarse, [frozenset(c)] * len(coarse)), c) for k in (1, 2, 3) for c in combinations(common, k))
+    children = set()
+    for label in labels:
+        kids = Counter(x for g in fine for x in g if x == label or x.startswith(label + ": "))
+        children.add(kids.most_common(1)[0][0] if kids else label)
+    return {"labels": list(labels), "coarse_samples_f1": round(score, 3),
+            "fine_samples_f1": round(samples_f1(fine, [frozenset(children)] * len(fine)), 3)}
+
+
 def joint_cross_validate(datasets: Sequence[SemEvalData], names: Sequence[str], embedder: Embedder, folds: int = 5,
                          seed: int = 42) -> dict:
     """Per split (``names[i]``): k-fold coarse / fine samples-F1 of the ``joint`` recipe (module docs)."""
@@ -71,19 +92,20 @@ def joint_cross_validate(datasets: Sequence[SemEvalData], names: Sequence[str], 
     for name, data in zip(names, datasets):
         if set(data.narratives) - set(coarse_labels):
             raise ValueError(f"{name}: its taxonomy is not the first split's; joint training needs one taxonomy")
-    X, coarse, fine, outer = [], [], [], []
+    X, coarse, fine, outer, keys = [], [], [], [], []
     for data in datasets:
         _, per_doc = embed_documents(data, embedder)
         X.append(title_weighted(per_doc))
         coarse.append([d.coarse for d in data.documents])
         fine.append([d.fine for d in data.documents])
-        outer.append(_fold_ids(len(data.documents), folds, seed))
+        keys.append([(d.title, d.paragraphs) for d in data.documents])
+        outer.append(_fold_ids(keys[-1], folds, seed))
     splits = range(len(datasets))
     predicted: list[list] = [[None] * len(data.documents) for data in datasets]
     choices: list[list[dict]] = [[] for _ in splits]
     for k in range(folds):
         train = {s: np.flatnonzero(outer[s] != k) for s in splits}
-        inner = {s: _fold_ids(len(train[s]), INNER_FOLDS, seed) for s in splits}
+        inner = {s: _fold_ids([keys[s][i] for i in train[s]], INNER_FOLDS, seed) for s in splits}
         for target in splits:
             gold_t = [coarse[target][i] for i in train[target]]
             best = None
@@ -124,5 +146,6 @@ def joint_cross_validate(datasets: Sequence[SemEvalData], names: Sequence[str], 
                       "choices": choices[s]},
             "always_other": {"coarse_samples_f1": round(samples_f1(coarse[s], [frozenset({OTHER})] * len(coarse[s])), 3),
                              "fine_samples_f1": round(samples_f1(fine[s], [frozenset({OTHER})] * len(fine[s])), 3)},
+            "best_constant": _constant(coarse[s], fine[s]),
         }
     return out
