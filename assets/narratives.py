@@ -79,17 +79,16 @@ def codebook_assignments(context: dg.AssetExecutionContext, db: NarrativeDB, emb
     deps=["codebook_assignments"],
     pool=DUCKDB_POOL,
     group_name="narratives",
-    description="New narratives nobody named yet: clusters of the paragraphs no codebook narrative claimed (UMAP + "
-                "HDBSCAN) over every day held, each labelled by its most central sentence (the claim) and distinctive "
-                "terms, with ids kept stable from run to run (lineage) and the analysts' decisions applied.",
+    description="Discovered narratives: clusters of every paragraph (UMAP + HDBSCAN), each labelled by its most central member sentence (the claim) and distinctive terms; a cluster whose members mostly carry a codebook narrative is a specific claim inside that frame (its parent).",
 )
 def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, embedding_model: EmbeddingModel) -> dg.MaterializeResult:
     embedder = embedding_model.get_embedder()
     with db.connect() as con:
         report = discover_narratives(con, embedder.name, embedder=embedder)
         table = con.execute(
-            "SELECT n.label AS claim, array_to_string(n.terms, ', ') AS terms, n.paragraphs, n.narrative_id FROM narratives n "
-            "WHERE origin = 'discovered' ORDER BY paragraphs DESC, narrative_id LIMIT 15"
+            "SELECT n.label AS claim, coalesce(f.label, '—') AS inside, array_to_string(n.terms, ', ') AS terms, n.paragraphs, "
+            "n.narrative_id FROM narratives n LEFT JOIN narratives f ON f.narrative_id = n.parent_narrative_id "
+            "WHERE n.origin = 'discovered' ORDER BY n.paragraphs DESC, n.narrative_id LIMIT 15"
         ).pl()
     return dg.MaterializeResult(
         metadata={
@@ -99,6 +98,8 @@ def discovered_narratives(context: dg.AssetExecutionContext, db: NarrativeDB, em
             "lineage_events": report.events,
             "assigned_paragraphs": report.assigned_paragraphs,
             "noise_share": round(report.noise_share, 3),
+            "inside_codebook_narratives": report.under_codebook,
+            "outside_codebook_narratives": report.narratives_outside,
             "narratives": dg.MetadataValue.md(markdown(table, max_rows=15, max_chars=120)),
         }
     )

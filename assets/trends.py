@@ -23,8 +23,8 @@ def narrative_trends(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
         share_chart = charts.markdown_image(charts.share_over_time(con), "narrative share over time")
         outlet_chart = charts.markdown_image(charts.outlet_heatmap(con), "outlets x narratives")
         first_seen = con.execute(
-            "SELECT narrative_id, label, origin, first_seen, first_outlet, paragraphs, articles, outlets "
-            "FROM narrative_first_seen ORDER BY paragraphs DESC LIMIT 15"
+            "SELECT narrative_id, label, origin, parent_narrative_id AS inside, first_seen, first_outlet, paragraphs, articles, "
+            "outlets FROM narrative_first_seen ORDER BY paragraphs DESC LIMIT 15"
         ).pl()
         busiest = con.execute(
             "SELECT day, narrative_id, paragraphs, round(share, 3) AS share, round(share_7d, 3) AS share_7d "
@@ -60,7 +60,8 @@ def alerts(context: dg.AssetExecutionContext, db: NarrativeDB):
         timeline = charts.markdown_image(charts.alerts_timeline(con), "alerts")
         by_day = con.execute(dbq.query("alerts_by_day"), {"days": 10}).pl()
         recent = con.execute(
-            "SELECT day, kind, narrative_id, paragraphs, round(share, 2) AS share, message FROM alerts ORDER BY day DESC, kind LIMIT 10"
+            "SELECT day, kind, narrative_id, parent_narrative_id AS inside, paragraphs, round(share, 2) AS share, message "
+            "FROM alerts ORDER BY day DESC, kind LIMIT 10"
         ).pl()
         last = con.execute("SELECT max(partition_date) FROM paragraphs").fetchone()[0]
         latest = con.execute(

@@ -45,7 +45,7 @@ def new_narrative(book, embedder) -> dict:
 
     from narrative_tracker.narratives.codebook import Codebook
     from narrative_tracker.narratives.detect import relative_assigned, score_paragraphs
-    from narrative_tracker.evaluation.evaluate import load_labelled
+    from narrative_tracker.material import load_labelled
 
     rows = load_labelled()
     vectors = embedder.encode([r.text for r in rows])
@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         out["heads"]["ship_rule_met"] = out["paragraphs_heads"]["test"]["macro_f1"] > out["paragraphs"]["test"]["macro_f1"]
     out["new_narrative_5_examples"] = new_narrative(book, embedder)
     if args.semeval:
-        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval
+        from narrative_tracker.evaluation.semeval import cross_validate
+        from narrative_tracker.material import load_semeval
 
         out["semeval_cv"] = cross_validate(load_semeval(args.semeval), embedder, folds=5)
     out["seconds"] = round(time.perf_counter() - started, 1)

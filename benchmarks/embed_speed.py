@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> dict:
 
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.embeddings.embed import SentenceTransformerEmbedder, default_model_path
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, LabelledScorer, evaluate_paragraphs, load_labelled
+    from narrative_tracker.evaluation.evaluate import LabelledScorer, evaluate_paragraphs
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     texts = news_paragraphs(semeval, args.paragraphs)
     tokens = [len(t) for t in SentenceTransformer(default_model_path(), device="cpu").tokenizer(texts, truncation=True, max_length=256)["input_ids"]]

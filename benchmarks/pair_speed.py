@@ -30,7 +30,7 @@ from end_to_end import measured_run  # noqa: E402
 
 
 def pairs_per_second(limit: int) -> dict:
-    from narrative_tracker.evaluation.evaluate import load_labelled
+    from narrative_tracker.material import load_labelled
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.narratives.pair_model import PairModel, _bf16_ok
 

@@ -59,15 +59,24 @@ def query(name: str) -> str:
     return (sql_dir() / "queries" / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _without_comment(line: str) -> str:
+    """``line`` without its ``--`` comment (a ``--`` inside a quoted literal is kept)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif line.startswith("--", i):
+            return line[:i].rstrip()
+    return line
+
+
 def statements(sql: str) -> list[str]:
-    """Split a query file into statements (on ``;`` at a line end; our files keep ``;`` out of literals)."""
-    parts = re.split(r";\s*(?:\n|$)", sql)
-    out = []
-    for part in parts:
-        body = "\n".join(line for line in part.splitlines() if not line.strip().startswith("--")).strip()
-        if body:
-            out.append(body)
-    return out
+    """Split a query file into statements (on ``;`` at a line end; our files keep ``;`` out of literals). Comments
+    go first, so a comment that ends in ``;`` (a column's note inside a CREATE TABLE) does not cut its statement."""
+    parts = re.split(r";\s*(?:\n|$)", "\n".join(_without_comment(line) for line in sql.splitlines()))
+    return [body for body in ("\n".join(line for line in part.splitlines() if line.strip()).strip() for part in parts) if body]
 
 
 def run_script(con: duckdb.DuckDBPyConnection, name: str, params: dict | None = None) -> None:

@@ -16,7 +16,9 @@ from narrative_tracker import warehouse
 from narrative_tracker.db import connection, is_lake, overwrite, query, run_script, set_meta, sql_dir, statements, table_exists
 from narrative_tracker.settings import DEFAULT_DB
 
-SCHEMA_VERSION = "6"  # 6: paragraph_narratives.related / pair_model; 5: .detection_model (added to older files on open)
+SCHEMA_VERSION = "6"  # 5: paragraph_narratives.detection_model; 6: paragraph_narratives.related / pair_model,
+# narratives.parent_narrative_id / parent_share and alerts.parent_narrative_id (two levels of narrative); all added to
+# older files on open (see _two_levels and the paragraph_narratives columns)
 
 
 
@@ -126,14 +128,25 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
                     con.execute(statement)
             else:
                 con.execute(ddl)
-            if ("paragraphs", "language") in _add_missing_columns(con, ddl):
+            added = _add_missing_columns(con, ddl)
+            if ("paragraphs", "language") in added:
                 # schema 3 -> 4: paragraphs written before they had a language get their article's
                 run_script(con, "backfill_paragraph_language", {})
+            if ("narratives", "parent_narrative_id") in added:
+                _two_levels(con)
         else:
             con.execute(ddl)
     _migrate(con)
     _backfill_daily_counts(con)
     set_meta(con, "schema_version", SCHEMA_VERSION)
+
+
+def _two_levels(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 5 -> 6. Before, discovery clustered only the paragraphs no codebook narrative claimed; now it clusters
+    every paragraph and a discovered narrative records its codebook parent. The old clusters hold no claimed text, so
+    the stored discovery fingerprint is dropped: the next run re-clusters every paragraph (and sets the parents) even
+    when no new text arrived."""
+    con.execute("DELETE FROM pipeline_meta WHERE key = 'discovery_fingerprint'")
 
 
 _DROP_NOT_NULL = re.compile(r"^ALTER TABLE (\w+) ALTER COLUMN (\w+) DROP NOT NULL$", re.I)

@@ -60,18 +60,23 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                             stance_model=str(args.settings.stance_model))
         echo(json.dumps(pairs, indent=2) if args.json else suite.format_stance_pairs(pairs, args.stance_pairs))
         return 0
+    if args.semeval_train and len(args.semeval) != 1:
+        print("narratives: --semeval-train scores one --semeval folder", file=sys.stderr)
+        return 2
     request = suite.EvaluationRequest(
         model=args.model, precision=args.precision, codebook=args.codebook, labelled=args.labelled or None, tune=args.tune,
-        discovery_db=args.discovery_db, documents=args.documents, db=args.db, semeval=args.semeval,
-        semeval_train=args.semeval_train, folds=args.folds, heads=str(args.settings.heads),
-        stance_model=str(args.settings.stance_model))
+        discovery_db=args.discovery_db,
+        discovery_since=dt.date.fromisoformat(args.discovery_since).isoformat() if args.discovery_since else None,
+        documents=args.documents, db=args.db, semeval=args.semeval[0] if len(args.semeval) == 1 else "",
+        semeval_joint=tuple(args.semeval) if len(args.semeval) > 1 else (), semeval_train=args.semeval_train, folds=args.folds,
+        heads=str(args.settings.heads), stance_model=str(args.settings.stance_model))
     result = suite.evaluate(request)
     echo(json.dumps(result, indent=2) if args.json else suite.format_result(result, request))
     return 0
 
 
 def cmd_codebook(args: argparse.Namespace) -> int:
-    from narrative_tracker.evaluation.semeval import codebook_from_semeval, load_semeval
+    from narrative_tracker.material import codebook_from_semeval, load_semeval
     from narrative_tracker.narratives.codebook_edit import write_codebook
     from narrative_tracker.outfiles import check_output
 
@@ -98,8 +103,9 @@ def cmd_narrative(args: argparse.Namespace) -> int:
     action = args.narrative_command
     if action == "list":
         with connection(args.db, read_only=True) as con:
-            for nid, origin, status, size, label, terms in list_narratives(con):
-                echo(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else ""))
+            for nid, origin, status, size, label, terms, parent in list_narratives(con):
+                echo(f"{nid:<24} {origin:<10} {status:<9} {size:>6}  {label}" + (f"  [{terms}]" if terms else "")
+                      + (f"  (inside {parent})" if parent else ""))
         return 0
     try:
         with connection(args.db) as con:

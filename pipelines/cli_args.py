@@ -120,14 +120,19 @@ def parser() -> argparse.ArgumentParser:
                           help="labelled paragraphs (default: tests/labelled/paragraphs.csv)")
     evaluate.add_argument("--tune", action="store_true", help="also run the grid search and print the chosen settings")
     evaluate.add_argument("--discovery-db", default="", metavar="PATH",
-                          help="also measure agreement (purity, NMI) of the discovered narratives in this database "
-                               "with its articles' tags, e.g. EUvsDisinfo keywords")
+                          help="also measure agreement (NMI, purity, outlier share) of the narratives in this database with "
+                               "its articles' tags, e.g. EUvsDisinfo keywords: each article's most specific narrative "
+                               "(discovered, else codebook), discovered only, codebook only")
+    evaluate.add_argument("--discovery-since", default=None, metavar="YYYY-MM-DD",
+                          help="with --discovery-db: only articles published on this day or later")
     evaluate.add_argument("--documents", default="", metavar="TSV",
                           help="document-level labels in SemEval-2025 Task 10 format (file TAB narratives ;-separated); "
                                "scores the codebook assignments in --db aggregated per input file")
-    evaluate.add_argument("--semeval", default="", metavar="DIR",
+    evaluate.add_argument("--semeval", action="append", default=[], metavar="DIR",
                           help="k-fold cross-validate learning from labelled documents on a SemEval-2025 Task 10 folder "
-                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads)")
+                               "(coarse and fine samples-F1 for zero-shot, prototype, logistic and logistic_tuned heads); "
+                               "given twice or more (e.g. the English and the Russian split, with --model use-multilingual-v3): "
+                               "heads trained on all of them together, k-fold CV per folder (the joint recipe, docs/models.md)")
     evaluate.add_argument("--semeval-train", default="", metavar="DIR",
                           help="with --semeval: also train the heads on every document of this SemEval folder (e.g. the "
                                "English split) and score them on --semeval's (e.g. Russian): cross-lingual transfer")

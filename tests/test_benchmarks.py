@@ -34,18 +34,42 @@ def test_discovery_benchmark_data_has_the_narratives_it_claims():
     assert pair[same & (truth[:-1] >= 0)].mean() > 0.3 > pair[truth[:-1] < 0].mean()
 
 
-def test_discovery_quality_scores_tags_the_way_the_issue_defines_them():
+def test_the_desks_measure_scores_tags_the_way_the_issue_defines_them():
     """NMI against the first tag with outliers as one class; purity = share of a cluster's claims carrying its most
     common tag (any of their tags); outlier share."""
-    import discovery_quality
+    from narrative_tracker.evaluation.evaluate import tag_agreement
 
     tags = [["a", "x"], ["b", "a"], ["a"], ["c"], ["c", "d"], ["d"]]
-    got = discovery_quality.score([0, 0, 0, 1, 1, -1], tags)
+    got = tag_agreement([0, 0, 0, 1, 1, -1], tags)
     assert got["purity"] == 1.0  # 'a' is carried by all three of cluster 0, 'c' by both of cluster 1
     assert got["purity_first_tag"] == round(4 / 5, 3)
-    assert got["outlier_share"] == round(1 / 6, 3) and got["clusters"] == 2
+    assert got["outlier_share"] == round(1 / 6, 3) and got["clusters"] == 2 and got["items"] == 6
     assert 0 < got["nmi"] < 1
-    assert discovery_quality._overlap_topic([0, 1, 2, 3], [5, 5, -1, 7]) == (5, 0.5)
+
+
+def test_the_discovery_benchmark_runs_the_cli_and_scores_each_claims_most_specific_narrative(tmp_path):
+    """benchmarks/discovery_quality.py measures the product as a user runs it: `narratives run --input posts.csv
+    --text-column title` in a subprocess (here on the 400-claim fixture), then each claim's discovered narrative,
+    else its codebook narrative, else none."""
+    import csv
+
+    import discovery_quality
+    from conftest import FIXTURES
+
+    corpus = FIXTURES / "euvsdisinfo" / "posts.csv"
+    db = tmp_path / "eu.duckdb"
+    assert discovery_quality.run_cli(corpus, db, tmp_path / "run.log") > 0
+    assert "discovered_narratives" in (tmp_path / "run.log").read_text()
+    with open(corpus, newline="", encoding="utf-8") as handle:
+        tagged = sum(1 for row in csv.DictReader(handle) if row["keywords"])
+    measure = discovery_quality.desk_measure(db, since=None)
+    most, found, book = measure["most_specific"], measure["discovered"], measure["codebook"]
+    assert most["items"] == found["items"] == book["items"] == tagged
+    assert found["clusters"] >= 5 and most["outlier_share"] <= min(found["outlier_share"], book["outlier_share"])
+    assert most["clusters"] <= found["clusters"] + book["clusters"]
+    rows = discovery_quality.claims(db, since="2021-01-01")
+    texts, vectors, model = discovery_quality.claim_vectors(db, rows)
+    assert model == "all-MiniLM-L6-v2" and len(texts) == vectors.shape[0] == len(rows) > 0
 
 
 def test_a_benchmark_without_its_dataset_says_which_option_and_stops_with_status_2(tmp_path):

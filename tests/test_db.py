@@ -43,6 +43,11 @@ def test_schema_2_database_gets_claim_labels_and_unknown_stance(tmp_path):
 
 def test_statements_split_and_run_script_passes_only_used_parameters(con):
     assert db.statements("SELECT 1;\n-- comment\nSELECT $x;\n") == ["SELECT 1", "SELECT $x"]
+    # a comment ending in ';' inside a statement (a column's note) does not cut it; '--' in a literal is kept
+    ddl = "CREATE TABLE t (\n  a INT,  -- first;\n  b VARCHAR DEFAULT '--;'\n);\nSELECT 2;"
+    assert db.statements(ddl) == ["CREATE TABLE t (\n  a INT,\n  b VARCHAR DEFAULT '--;'\n)", "SELECT 2"]
+    for statement in db.statements(ddl):
+        con.execute(statement)
     db.run_script(con, "delete_assignments", {"start": "2000-01-01", "end": "2000-01-02", "method": "codebook", "unused": 1})
 
 

@@ -1,12 +1,7 @@
 import pytest
 
-from narrative_tracker.evaluation.evaluate import (
-    discovery_agreement,
-    is_tune,
-    load_labelled,
-    prf_table,
-    purity,
-)
+from narrative_tracker.evaluation.evaluate import discovery_agreement, prf_table, purity
+from narrative_tracker.material import is_tune, load_labelled
 
 
 def test_prf_table_counts():

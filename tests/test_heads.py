@@ -193,7 +193,7 @@ def test_semeval_documents_are_material_for_the_narratives_of_their_taxonomy(tmp
 
     from conftest import SEMEVAL_EN
 
-    from narrative_tracker.evaluation.semeval import OTHER, codebook_from_semeval, load_semeval
+    from narrative_tracker.material import OTHER, codebook_from_semeval, load_semeval
 
     data = load_semeval(SEMEVAL_EN)
     path = tmp_path / "semeval.yaml"
@@ -204,7 +204,14 @@ def test_semeval_documents_are_material_for_the_narratives_of_their_taxonomy(tmp
     for doc, e in zip(data.documents, material):
         assert {imported.narrative(i).label for i in e.positives} == set(doc.coarse) - {OTHER}
         assert e.positives | e.negatives == frozenset(imported.ids)
+        assert e.texts[0] == doc.title and e.title_weight == 2.0  # the joint recipe's document vector (docs/models.md)
     assert H.semeval_material(SEMEVAL_EN, book) == []  # Kazakhstan narratives: these labels say nothing about them
+    # the title counts twice in the document's vector
+    example = H.Example(("title", "body one", "body two"), frozenset(), frozenset(), "semeval", title_weight=2.0)
+    vectors = {"title": np.array([1.0, 0.0]), "body one": np.array([0.0, 1.0]), "body two": np.array([0.0, 1.0])}
+    got = H.example_vectors([example], None, cache=vectors)[0]
+    assert got == pytest.approx(np.array([1.0, 1.0]) / np.sqrt(2), abs=1e-6)
+    assert H.material_sha([example], "m") != H.material_sha([H.Example(example.texts, frozenset(), frozenset(), "semeval")], "m")
 
 
 def test_dagster_resource_resolves_the_configured_heads(tmp_path, book, topic_embedder):

@@ -198,3 +198,40 @@ def test_promotion_round_trips_claim_description_and_sentences(two_topics, topic
     found = con.execute("SELECT count(DISTINCT p.text) FROM paragraph_narratives JOIN paragraphs p USING (paragraph_id) "
                         "WHERE narrative_id = 'fuel_prices'").fetchone()[0]
     assert found == len(FUEL)
+
+
+def _match_pairwise(old, new):
+    """The definition, by intersecting every new cluster with every old narrative (what match_clusters computes
+    through an index of members)."""
+    from narrative_tracker.narratives.identity import CONTINUE_JACCARD, PARENT_SHARE
+
+    pairs = sorted(((len(m & o) / len(m | o), j, oid) for j, m in enumerate(new) for oid, o in old.items() if m & o),
+                   key=lambda p: (-p[0], p[1], p[2]))
+    ids, taken, events = [None] * len(new), set(), set()
+    for jac, j, oid in pairs:
+        if jac >= CONTINUE_JACCARD and ids[j] is None and oid not in taken:
+            ids[j] = oid
+            taken.add(oid)
+            events.add(("continued", j, oid))
+    for j, m in enumerate(new):
+        if ids[j] is None:
+            parents = [(len(m & o) / len(o), oid) for oid, o in old.items() if o and len(m & o) / len(o) >= PARENT_SHARE]
+            events.add(("split", j, max(parents)[1]) if parents else ("new", j, None))
+    for oid, o in old.items():
+        if oid not in taken:
+            share, j = max(((len(new[j] & o) / len(o), j) for j in range(len(new))), default=(0.0, -1))
+            events.add(("merged", oid, j) if share >= PARENT_SHARE else ("retired", oid, None))
+    return ids, events
+
+
+def test_match_clusters_agrees_with_the_pairwise_definition_on_random_reclusterings():
+    import random
+
+    rng = random.Random(7)
+    for _ in range(200):
+        members = list(range(rng.randint(5, 30)))
+        old = {f"d_{k}": set(rng.sample(members, rng.randint(1, 5))) for k in range(rng.randint(0, 6))}
+        new = [set(rng.sample(members, rng.randint(1, 5))) for _ in range(rng.randint(0, 6))]
+        ids, events = match_clusters(old, new)
+        expected_ids, expected_events = _match_pairwise(old, new)
+        assert ids == expected_ids and {e[:3] for e in events} == expected_events

@@ -100,7 +100,7 @@ def test_discovery_replaces_discovered_narratives_and_leaves_codebook_ones(loade
             return vectors
 
     report = discover_narratives(loaded, topic_embedder.name, reducer=Identity(), clusterer=HdbscanClusterer(min_cluster_size=2, min_samples=1))
-    assert report.candidates == 2  # the fuel and football paragraphs; claimed ones are excluded
+    assert report.candidates == 5  # every paragraph text: those the codebook claimed too (two levels)
     again = discover_narratives(loaded, topic_embedder.name, reducer=Identity(), clusterer=HdbscanClusterer(min_cluster_size=2, min_samples=1))
     assert again.narratives == report.narratives
     codebook_rows = loaded.execute("SELECT count(*) FROM paragraph_narratives WHERE method = 'codebook'").fetchone()[0]

@@ -64,7 +64,8 @@ def test_sample_corpus_end_to_end_and_rerun_adds_nothing(sample_run, capsys):
 
 def test_codebook_narratives_land_on_the_labelled_sample_paragraphs(sample_run):
     """Through the whole pipeline, assignments agree with the hand labels of the 80 sample paragraphs."""
-    from narrative_tracker.evaluation.evaluate import load_labelled, prf_table
+    from narrative_tracker.evaluation.evaluate import prf_table
+    from narrative_tracker.material import load_labelled
 
     db, _ = sample_run
     with duckdb.connect(str(db), read_only=True) as con:
@@ -182,3 +183,25 @@ def test_alerts_and_analyst_decisions_from_the_cli(sample_run, tmp_path, capsys)
         rows = dict(con.execute("SELECT narrative_id, label || '/' || status FROM narratives WHERE narrative_id IN ($a, $b)",
                                 {"a": discovered[0], "b": discovered[1]}).fetchall())
     assert rows[discovered[0]] == "Renamed by analyst/active" and rows[discovered[1]].endswith("/promoted")
+
+
+def test_the_discovered_narratives_asset_shows_both_levels(sample_run):
+    """A real materialisation of the Dagster asset on the sample run's database: its metadata counts the discovered
+    narratives inside each codebook frame and outside all of them, and its table names each one's frame."""
+    import dagster as dg
+
+    from assets.narratives import discovered_narratives
+    from assets.resources import EmbeddingModel, NarrativeDB
+
+    db, _ = sample_run
+    result = dg.materialize([discovered_narratives], resources={"db": NarrativeDB(path=str(db)), "embedding_model": EmbeddingModel()})
+    assert result.success
+    meta = result.asset_materializations_for_node("discovered_narratives")[0].metadata
+    from narrative_tracker.db import working_path
+
+    with duckdb.connect(str(working_path(db)), read_only=True) as con:
+        levels = dict(con.execute("SELECT coalesce(parent_narrative_id, ''), count(*) FROM narratives WHERE origin = 'discovered' "
+                                  "AND status = 'active' GROUP BY ALL").fetchall())
+    assert meta["outside_codebook_narratives"].value == levels.pop("", 0)
+    assert meta["inside_codebook_narratives"].value == levels
+    assert "inside" in meta["narratives"].value.splitlines()[0]  # the table's header: each narrative's frame

@@ -7,13 +7,8 @@ import yaml
 from conftest import SEMEVAL_EN, HashEmbedder, run_stages
 
 from narrative_tracker.narratives.codebook import load_codebook
-from narrative_tracker.evaluation.semeval import (
-    OTHER,
-    codebook_from_semeval,
-    cross_validate,
-    load_semeval,
-    samples_f1,
-)
+from narrative_tracker.evaluation.semeval import cross_validate, samples_f1
+from narrative_tracker.material import OTHER, codebook_from_semeval, load_semeval
 
 SEMEVAL = SEMEVAL_EN
 
@@ -56,7 +51,7 @@ def test_import_as_codebook_loads(data, tmp_path):
 def _synthetic(per_topic=6, others=6):
     """A SemEval-shaped set whose answer is known: each labelled document talks of one topic of
     ``TopicEmbedder`` (west / islamist / fuel); "Other" documents talk of football."""
-    from narrative_tracker.evaluation.semeval import Document, SemEvalData
+    from narrative_tracker.material import Document, SemEvalData
 
     topics = {"west": "URW: Blaming the West", "islamist": "URW: Islamist threat", "fuel": "CC: Fuel prices"}
     docs, explanations = [], {}
@@ -182,3 +177,59 @@ def test_domain_gate_keeps_the_labels_of_the_predicted_taxonomy_domain():
     labels = ["URW: Blaming the West", "CC: Fuel prices", "URW: Praise of Russia"]
     mask = domain_gate(X_train, gold, np.stack([war, climate]), labels)
     assert mask.tolist() == [[1, 0, 1], [0, 1, 0]]
+
+
+def _second_language(data):
+    """The synthetic set 'in another language': the same topics in other words around them, and no Other documents
+    (like the Russian split)."""
+    from narrative_tracker.material import Document, SemEvalData
+
+    docs = tuple(Document("ru_" + d.id, "Заголовок " + d.title, tuple("Статья: " + p for p in d.paragraphs), d.coarse, d.fine)
+                 for d in data.documents if OTHER not in d.coarse)
+    return SemEvalData(docs, data.narratives, data.subnarratives, {})
+
+
+def test_joint_cross_validation_trains_on_every_split_and_scores_each(topic_embedder):
+    from narrative_tracker.evaluation.semeval_joint import OTHER_WEIGHTS, joint_cross_validate
+
+    en = _synthetic()
+    ru = _second_language(en)
+    result = joint_cross_validate([en, ru], ["en", "ru"], topic_embedder, folds=3)
+    assert result["splits"] == ["en", "ru"] and (result["en"]["documents"], result["ru"]["documents"]) == (24, 18)
+    for name in ("en", "ru"):
+        joint = result[name]["joint"]
+        assert (joint["coarse_samples_f1"], joint["fine_samples_f1"]) == (1.0, 1.0), name
+        assert len(joint["choices"]) == 3
+        assert all(c["other_weight"] in OTHER_WEIGHTS and c["class_weight"] in ("balanced", None) for c in joint["choices"])
+    assert result["ru"]["always_other"]["coarse_samples_f1"] == 0.0  # no Russian document is Other
+    assert result["ru"]["best_constant"]["coarse_samples_f1"] == 0.5  # all three topics for every document: F1 2/4 each
+    with pytest.raises(ValueError, match="taxonomy"):
+        from narrative_tracker.material import SemEvalData
+
+        joint_cross_validate([en, SemEvalData(ru.documents, ("Something else",), (), {})], ["en", "x"], topic_embedder, folds=3)
+
+
+def test_joint_folds_keep_copies_of_a_document_together():
+    """The SemEval train splits file a few documents twice under two ids: a copy never sits in the training part
+    of the round that tests the other."""
+    from narrative_tracker.evaluation.semeval_joint import _fold_ids
+
+    keys = [("title", (f"body {i}",)) for i in range(20)] + [("title", ("body 3",)), ("title", ("body 11",))]
+    folds = _fold_ids(keys, 5, 42)
+    assert folds[20] == folds[3] and folds[21] == folds[11]
+    assert sorted(np.bincount(folds[:20]).tolist()) == [4, 4, 4, 4, 4]  # the distinct documents, evenly cut
+
+
+def test_joint_cross_validation_with_meaningless_vectors_is_not_perfect():
+    from narrative_tracker.evaluation.semeval_joint import joint_cross_validate
+
+    en = _synthetic()
+    result = joint_cross_validate([en, _second_language(en)], ["en", "ru"], HashEmbedder(dim=32), folds=3)
+    assert result["en"]["joint"]["coarse_samples_f1"] < 0.8 and result["ru"]["joint"]["coarse_samples_f1"] < 0.8
+
+
+def test_semeval_train_needs_exactly_one_semeval_folder(capsys):
+    from pipelines.cli import main
+
+    assert main(["evaluate", "--semeval", "a", "--semeval", "b", "--semeval-train", "c"]) == 2
+    assert "--semeval-train" in capsys.readouterr().err

@@ -118,7 +118,7 @@ def claim_pairs(claims: Sequence[dict], rng: random.Random) -> list[TextPair]:
 
 
 def semeval_pairs(directory: str | os.PathLike, rng: random.Random, lead_paragraphs: int = 2) -> list[TextPair]:
-    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, load_semeval
 
     data = load_semeval(directory)
     by_sub: dict[str, list[str]] = defaultdict(list)
@@ -139,7 +139,7 @@ def semeval_pairs(directory: str | os.PathLike, rng: random.Random, lead_paragra
 def codebook_pairs(codebook, rng: random.Random, labelled: str | os.PathLike | None | bool = None) -> list[TextPair]:
     groups: dict[str, list[str]] = {n.id: list(n.examples) for n in codebook.narratives}
     if labelled is not False:
-        from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+        from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
         for row in load_labelled(labelled or DEFAULT_LABELLED):
             if row.part == "tune" and len(row.narratives) == 1:

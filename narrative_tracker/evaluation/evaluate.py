@@ -1,7 +1,7 @@
 """Measuring detection and discovery quality.
 
-* ``load_labelled`` / ``evaluate_paragraphs``: codebook detection against hand-labelled paragraphs
-  (``tests/labelled/paragraphs.csv``): precision / recall / F1 per narrative, micro and macro.
+* ``evaluate_paragraphs``: codebook detection against hand-labelled paragraphs (``tests/labelled/paragraphs.csv``,
+  read by ``narrative_tracker.material.load_labelled``): precision / recall / F1 per narrative, micro and macro.
 * ``tune_detection``: the documented procedure that chose the codebook's detection settings and
   thresholds — a grid search on the *tune* part of the labelled set only (``TUNE_IDS``).
 * ``discovery_agreement``: purity and NMI of discovered narratives against reference tags
@@ -16,66 +16,16 @@ import csv
 import dataclasses
 import itertools
 import os
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from narrative_tracker.embeddings.embed import Embedder
+from narrative_tracker.material import DEFAULT_LABELLED, LabelledParagraph, load_labelled
 from narrative_tracker.narratives.codebook import Codebook
 from narrative_tracker.narratives.detect import apply_heads, score_paragraphs
-from narrative_tracker.settings import DEFAULT_LABELLED
-
-# The tune part: odd-numbered held-out paragraphs and two of the five sample articles. Everything else
-# (even-numbered held-out paragraphs, sample articles 002-004) is never looked at while choosing settings.
-TUNE_SAMPLE_ARTICLES = ("000", "001")
-
-
-def is_tune(row_id: str) -> bool:
-    if row_id.startswith("h"):
-        return int(row_id[1:]) % 2 == 1
-    return row_id[1:4] in TUNE_SAMPLE_ARTICLES
-
-
-@dataclass(frozen=True)
-class LabelledParagraph:
-    id: str
-    split: str  # 'sample' | 'heldout'
-    text: str
-    narratives: frozenset[str]
-    group: str  # article for context (sample rows), else the row id
-    position: int
-    stances: tuple[tuple[str, str], ...] = ()  # (narrative, stance) pairs, for rows with narratives
-
-    @property
-    def part(self) -> str:
-        return "tune" if is_tune(self.id) else "test"
-
-
-def load_labelled(path: str | os.PathLike = DEFAULT_LABELLED) -> list[LabelledParagraph]:
-    rows = []
-    with open(path, newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            match = re.match(r"(.+)#(\d+)$", row.get("source") or "")
-            group, position = (match.group(1), int(match.group(2))) if match else (row["id"], 0)
-            labels = frozenset(x.strip() for x in (row.get("narratives") or "").split(";") if x.strip())
-            rows.append(LabelledParagraph(row["id"], row.get("split") or "", row["text"], labels, group, position,
-                                          _parse_stances(row.get("stance") or "", labels)))
-    return rows
-
-
-def _parse_stances(value: str, labels: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    """``asserts`` (every narrative of the row) or ``foreign_hand:asserts;isis_infiltration:refutes``."""
-    value = value.strip()
-    if not value:
-        return ()
-    if ":" not in value:
-        return tuple((label, value) for label in sorted(labels))
-    pairs = [p.split(":", 1) for p in value.split(";") if p.strip()]
-    return tuple(sorted((k.strip(), v.strip()) for k, v in pairs))
 
 
 @dataclass
@@ -297,17 +247,38 @@ def purity_any_tag(labels: Sequence[int], tag_sets: Sequence[Sequence[str]]) -> 
     return hits / total if total else 0.0
 
 
-def discovery_agreement_db(con) -> dict:
-    """Agreement of the discovered narratives in a database with its articles' tags (first tag, any tag)."""
+def tag_agreement(labels: Sequence[int], tag_sets: Sequence[Sequence[str]]) -> dict:
+    """The desk's measure of narratives against reference tags (e.g. EUvsDisinfo's fact-checker keywords): ``nmi``
+    against each item's first tag with the unassigned (``-1``) as one class; ``purity`` = share of a narrative's items
+    that carry its most common tag (any of their tags; unassigned excluded); ``purity_first_tag`` = the same counting
+    only the first tag; ``outlier_share`` = share of items without a narrative; ``clusters``."""
+    labels = np.asarray(labels)
+    agreement = discovery_agreement(labels, [t[0] for t in tag_sets])
+    return {
+        "items": agreement["items"],
+        "nmi": agreement["nmi_all"],
+        "purity": round(purity_any_tag(labels.tolist(), tag_sets), 3),
+        "purity_first_tag": agreement["purity"],
+        "outlier_share": agreement["noise_share"],
+        "clusters": agreement["clusters"],
+    }
+
+
+def discovery_agreement_db(con, since=None, until=None) -> dict:
+    """Narratives of a database against its articles' tags (``tag_agreement``), one item per tagged article published
+    on ``since`` or later and before ``until`` (None: no bound), three ways: ``most_specific`` — each article's discovered narrative where it has
+    one, else its codebook narrative, else none (what an analyst sees first); ``discovered`` — discovered narratives
+    only; ``codebook`` — codebook narratives only."""
     from narrative_tracker import db
 
-    rows = con.execute(db.query("discovery_vs_tags")).fetchall()
-    ids = sorted({r[1] for r in rows if r[1] is not None})
-    index = {nid: i for i, nid in enumerate(ids)}
-    labels = [index[r[1]] if r[1] is not None else -1 for r in rows]
-    first = [r[2][0] for r in rows]
-    out = discovery_agreement(labels, first)
-    out["purity_any_tag"] = round(purity_any_tag(labels, [r[2] for r in rows]), 3)
+    rows = con.execute(db.query("discovery_vs_tags"), {"since": since, "until": until}).fetchall()
+    tags = [r[3] for r in rows]
+    out = {}
+    for name, pick in (("most_specific", lambda r: r[1] or r[2]), ("discovered", lambda r: r[1]), ("codebook", lambda r: r[2])):
+        chosen = [pick(r) for r in rows]
+        index = {nid: i for i, nid in enumerate(sorted({c for c in chosen if c is not None}))}
+        out[name] = tag_agreement([index[c] if c is not None else -1 for c in chosen], tags) if rows else {"items": 0}
+    out["since"], out["until"] = (None if d is None else str(d) for d in (since, until))
     return out
 
 
@@ -340,7 +311,8 @@ def evaluate_documents(con, labels_tsv: str | os.PathLike) -> dict:
     none -> ``Other``. Narratives match by codebook label or id. Files missing from the database count
     as predicted ``Other``."""
     from narrative_tracker import db
-    from narrative_tracker.evaluation.semeval import OTHER, samples_f1
+    from narrative_tracker.evaluation.semeval import samples_f1
+    from narrative_tracker.material import OTHER
 
     gold: dict[str, frozenset[str]] = {}
     with open(labels_tsv, encoding="utf-8") as handle:

@@ -1,9 +1,7 @@
-"""SemEval-2025 Task 10 (subtask 2) data: import its taxonomy as a codebook, and learn from its labels.
+"""SemEval-2025 Task 10 (subtask 2): how well the methods learn from its labels.
 
-Data layout (``../shared/benchmarks/semeval2025-task10-en``): ``documents/*.txt`` (title on line 1),
-``labels.tsv`` (``file \\t narratives ;-sep \\t subnarratives ;-sep``), ``explanations.tsv`` (file, dominant
-narrative, dominant subnarrative, human explanation), ``subtask2_narratives.txt`` /
-``subtask2_subnarratives.txt`` (the taxonomy). A document with no narrative is labelled ``Other``.
+The data (``../shared/benchmarks/semeval2025-task10-en``) is read by ``narrative_tracker.material.load_semeval``
+(the loader the learning code shares), which also imports its taxonomy as a codebook (``codebook_from_semeval``).
 
 Learning from labelled documents (``cross_validate``), measured with k-fold cross-validation and the task's
 metric (samples-averaged F1 over coarse narratives and over fine subnarratives):
@@ -40,99 +38,15 @@ split into ``semeval_data.py`` / ``semeval_methods.py`` when another method is a
 
 from __future__ import annotations
 
-import csv
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from narrative_tracker.paragraphs.clean import paragraphs_of
 from narrative_tracker.embeddings.embed import Embedder
+from narrative_tracker.material import OTHER, TITLE_WEIGHT, SemEvalData, codebook_from_semeval, slug
 
-OTHER = "Other"
-TITLE_WEIGHT = 2.0  # logistic_tuned: the title counts twice in the document vector (see title_weighted)
 CLASS_WEIGHTS = ("balanced", None)  # logistic_tuned: chosen per training part by inner cross-validation
-
-
-@dataclass(frozen=True)
-class Document:
-    id: str
-    title: str
-    paragraphs: tuple[str, ...]
-    coarse: frozenset[str]
-    fine: frozenset[str]
-
-
-@dataclass(frozen=True)
-class SemEvalData:
-    documents: tuple[Document, ...]
-    narratives: tuple[str, ...]  # coarse taxonomy, without Other
-    subnarratives: tuple[str, ...]  # fine taxonomy "<coarse>: <fine>"
-    explanations: dict[str, list[tuple[str, str]]]  # coarse -> (file, human explanation)
-
-
-def _split(value: str) -> frozenset[str]:
-    items = frozenset(v.strip() for v in value.split(";") if v.strip())
-    return items or frozenset({OTHER})
-
-
-def load_semeval(root: str | Path) -> SemEvalData:
-    root = Path(root)
-    labels: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
-    with open(root / "labels.tsv", encoding="utf-8") as handle:
-        for row in csv.reader(handle, delimiter="\t"):
-            if row:
-                labels[row[0]] = (_split(row[1] if len(row) > 1 else ""), _split(row[2] if len(row) > 2 else ""))
-    documents = []
-    for path in sorted((root / "documents").glob("*.txt")):
-        if path.name not in labels:
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        title, _, body = text.partition("\n")
-        kept, _ = paragraphs_of(body)
-        paragraphs = tuple(p.text for p in kept) or (title.strip(),)
-        coarse, fine = labels[path.name]
-        documents.append(Document(path.name, title.strip(), paragraphs, coarse, fine))
-    read = lambda name: tuple(  # noqa: E731
-        line.strip() for line in (root / name).read_text(encoding="utf-8").splitlines() if line.strip() and line.strip() != OTHER
-    )
-    explanations: dict[str, list[tuple[str, str]]] = {}
-    if (root / "explanations.tsv").exists():
-        with open(root / "explanations.tsv", encoding="utf-8") as handle:
-            for row in csv.reader(handle, delimiter="\t"):
-                if len(row) >= 4 and row[3].strip():
-                    explanations.setdefault(row[1].strip(), []).append((row[0].strip(), row[3].strip()))
-    return SemEvalData(tuple(documents), read("subtask2_narratives.txt"), read("subtask2_subnarratives.txt"), explanations)
-
-
-def slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60]
-
-
-def codebook_from_semeval(data: SemEvalData, max_explanations: int = 6, files: set[str] | None = None) -> dict:
-    """A codebook (as a YAML-ready dict) with one narrative per coarse label of the taxonomy.
-
-    Examples are the subnarrative statements of the taxonomy (written as claims) plus up to
-    ``max_explanations`` human explanations from ``explanations.tsv`` — only those of ``files`` when given
-    (cross-validation passes the training documents, so no test document's explanation leaks in).
-    """
-    narratives = []
-    for name in data.narratives:
-        subs = [s.split(": ", 2)[-1] for s in data.subnarratives if s.startswith(name + ": ") and not s.endswith(": Other")]
-        notes = [text for file, text in data.explanations.get(name, []) if files is None or file in files]
-        examples = subs + notes[:max_explanations]
-        domain, _, short = name.partition(": ")
-        narratives.append(
-            {
-                "id": slug(name),
-                "label": name,
-                "description": f"SemEval-2025 Task 10 narrative ({domain}): {short}. Subnarratives: " + "; ".join(subs),
-                "examples": examples or [short],
-            }
-        )
-    return {"version": 1, "source": "SemEval-2025 Task 10 subtask 2 taxonomy", "narratives": narratives}
 
 
 # ------------------------------------------------------------------------------------------- metrics
@@ -194,7 +108,8 @@ class _Head:
     def __init__(self, method: str, labels: list[str], class_weight: str | None = "balanced"):
         self.method, self.labels, self.class_weight = method, labels, class_weight
 
-    def fit(self, X: np.ndarray, gold: list[frozenset[str]]) -> _Head:
+    def fit(self, X: np.ndarray, gold: list[frozenset[str]], sample_weight: np.ndarray | None = None) -> _Head:
+        """``sample_weight`` (per row; logistic only): e.g. the weight of another language's documents."""
         Y = np.array([[label in g for label in self.labels] for g in gold])
         self.active = Y.sum(axis=0) > 0
         if self.method == "prototype":
@@ -208,7 +123,8 @@ class _Head:
             for j in np.flatnonzero(self.active):
                 if Y[:, j].all():
                     continue
-                self.models[j] = LogisticRegression(C=4.0, class_weight=self.class_weight, max_iter=2000).fit(X, Y[:, j])
+                self.models[j] = LogisticRegression(C=4.0, class_weight=self.class_weight, max_iter=2000).fit(
+                    X, Y[:, j], sample_weight=sample_weight)
         return self
 
     def scores(self, X: np.ndarray) -> np.ndarray:
@@ -370,7 +286,7 @@ def _heads_scores(data: SemEvalData, embedder: Embedder, X: np.ndarray, train: S
     for i in train:
         doc = data.documents[i]
         positives = frozenset(slug(c) for c in doc.coarse if c != OTHER)
-        material.append(H.Example((doc.title, *doc.paragraphs[:40]), positives, ids - positives, "semeval", X[i]))
+        material.append(H.Example((doc.title, *doc.paragraphs[:40]), positives, ids - positives, "semeval", X[i], TITLE_WEIGHT))
     try:
         heads = H.train_heads(material, embedder, book.ids, vectors=H.example_vectors(material, embedder, cache), progress=None)
     except ValueError:  # no label with enough training documents
@@ -435,7 +351,7 @@ def cross_validate(data: SemEvalData, embedder: Embedder, folds: int = 5, seed: 
                         best_t, best = float(t), score
                 fold = _zero_shot([per_doc[i] for i in test], names, examples, best_t)
             elif method == "heads":
-                fold = _heads_predict(data, embedder, X, train, test, seed, cache)
+                fold = _heads_predict(data, embedder, X_titled, train, test, seed, cache)  # as semeval_material
             else:
                 fold = _fit_predict(method, X[train], [coarse[i] for i in train], [fine[i] for i in train], X[test], data, seed)
             for i, p in zip(test, fold):

@@ -23,91 +23,8 @@ import numpy as np
 
 from narrative_tracker.narratives.stance_model import CLASSES
 
-FNC_MAP = {"agree": "asserts", "discuss": "reports", "disagree": "refutes", "unrelated": "unrelated"}
-
-
-def _fnc_files(directory: str | os.PathLike) -> tuple[Path, Path]:
-    directory = Path(directory)
-    bodies_path, stances_path = directory / "bodies.csv", directory / "stances.csv"
-    for p in (bodies_path, stances_path):
-        if not p.is_file():
-            raise FileNotFoundError(f"{p} not found: an FNC-1-format folder holds bodies.csv and stances.csv")
-    return bodies_path, stances_path
-
-
-def load_fnc_pairs(directory: str | os.PathLike) -> tuple[list[str], list[str], list[str], list[str]]:
-    """``(claims, texts, labels, body_ids)`` from an FNC-1-format folder."""
-    bodies_path, stances_path = _fnc_files(directory)
-    with open(bodies_path, newline="", encoding="utf-8") as handle:
-        bodies = {row["Body ID"]: row["articleBody"] for row in csv.DictReader(handle)}
-    claims, texts, labels, ids = [], [], [], []
-    with open(stances_path, newline="", encoding="utf-8") as handle:
-        for n, row in enumerate(csv.DictReader(handle), start=2):
-            stance = (row.get("Stance") or "").strip().lower()
-            body = row.get("Body ID")
-            if stance not in FNC_MAP or body not in bodies:
-                raise ValueError(f"{stances_path}:{n}: unknown stance {stance!r} or body id {body!r}")
-            claims.append(row["Headline"])
-            texts.append(bodies[body])
-            labels.append(FNC_MAP[stance])
-            ids.append(body)
-    return claims, texts, labels, ids
-
-
-def claim_groups(claims: Sequence[str], body_ids: Sequence[str], labels: Sequence[str]) -> np.ndarray:
-    """One group id per pair: connected components of headlines and bodies over related pairs."""
-    parent: dict[str, str] = {}
-
-    def find(a: str) -> str:
-        parent.setdefault(a, a)
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for claim, body, label in zip(claims, body_ids, labels):
-        find("h:" + claim)
-        if label != "unrelated":
-            ra, rb = find("h:" + claim), find("b:" + str(body))
-            if ra != rb:
-                parent[ra] = rb
-    roots = {r: i for i, r in enumerate(sorted({find("h:" + c) for c in claims}))}
-    return np.array([roots[find("h:" + c)] for c in claims])
-
-
-def fnc_weighted_score(gold: Sequence[str], pred: Sequence[str]) -> float:
-    score = best = 0.0
-    for g, p in zip(gold, pred):
-        if g == "unrelated":
-            best += 0.25
-            score += 0.25 if p == "unrelated" else 0.0
-        else:
-            best += 1.0
-            if p != "unrelated":
-                score += 0.25 + (0.75 if p == g else 0.0)
-    return score / best if best else 0.0
-
-
-def stance_scores(gold: Sequence[str], pred: Sequence[str], classes: Sequence[str] = CLASSES) -> dict:
-    per_class = {}
-    for c in classes:
-        tp = sum(g == c and p == c for g, p in zip(gold, pred))
-        fp = sum(g != c and p == c for g, p in zip(gold, pred))
-        fn = sum(g == c and p != c for g, p in zip(gold, pred))
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[c] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3), "support": tp + fn}
-    present = [c for c in classes if per_class[c]["support"]]
-    out = {
-        "pairs": len(gold),
-        "macro_f1": round(float(np.mean([per_class[c]["f1"] for c in present])) if present else 0.0, 3),
-        "per_class": per_class,
-        "accuracy": round(sum(g == p for g, p in zip(gold, pred)) / len(gold), 3) if gold else 0.0,
-    }
-    if "unrelated" in classes:
-        out["fnc_score"] = round(fnc_weighted_score(gold, pred), 3)
-    return out
+from narrative_tracker.material import (  # noqa: F401  (re-exported: the FNC loaders and scores live there)
+    FNC_MAP, claim_groups, fnc_weighted_score, load_fnc_pairs, stance_scores)
 
 
 def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tune", codebook=None,
@@ -116,7 +33,7 @@ def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tu
     its stance; with ``with_unrelated`` also (paragraph without narratives, each narrative) as ``unrelated``.
     ``part``: ``tune``, ``test`` or None for all."""
     from narrative_tracker.narratives.codebook import load_codebook
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     book = codebook or load_codebook()
     claim_of = {n.id: n.label for n in book.narratives}

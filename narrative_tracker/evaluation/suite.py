@@ -22,10 +22,12 @@ class EvaluationRequest:
     labelled: str | os.PathLike | None = None  # default: the bundled labelled paragraphs
     tune: bool = False
     discovery_db: str = ""
+    discovery_since: str | None = None  # ISO day: only articles published on it or later
     documents: str = ""
     db: str = ""
     semeval: str = ""
     semeval_train: str = ""
+    semeval_joint: tuple[str, ...] = ()  # several SemEval folders: heads trained on all together, CV per folder
     folds: int = 5
     heads: str = ""  # Settings.heads: trained narrative heads (empty: the shipped ones for the model, 'none': similarity only)
     stance_model: str = ""  # Settings.stance_model: the pair model (empty: the shipped one, 'none': the detector decides)
@@ -33,13 +35,8 @@ class EvaluationRequest:
 
 def evaluate(request: EvaluationRequest) -> dict:
     from narrative_tracker.embeddings.embed import make_embedder
-    from narrative_tracker.evaluation.evaluate import (
-        DEFAULT_LABELLED,
-        calibration_table,
-        evaluate_paragraphs,
-        evaluate_stance,
-        tune_detection,
-    )
+    from narrative_tracker.evaluation.evaluate import calibration_table, evaluate_paragraphs, evaluate_stance, tune_detection
+    from narrative_tracker.material import DEFAULT_LABELLED
     from narrative_tracker.narratives.codebook import load_codebook
     from narrative_tracker.narratives.heads import SIMILARITY, resolve_heads
     from narrative_tracker.narratives.pair_model import resolve_pair_model
@@ -60,7 +57,7 @@ def evaluate(request: EvaluationRequest) -> dict:
         from narrative_tracker.evaluation.evaluate import discovery_agreement_db
 
         with connection(request.discovery_db, read_only=True) as con:
-            result["discovery"] = discovery_agreement_db(con)
+            result["discovery"] = discovery_agreement_db(con, request.discovery_since)
     if request.documents:
         from narrative_tracker.db import connection
         from narrative_tracker.evaluation.evaluate import evaluate_documents
@@ -68,11 +65,18 @@ def evaluate(request: EvaluationRequest) -> dict:
         with connection(request.db, read_only=True) as con:
             result["documents"] = evaluate_documents(con, request.documents)
     if request.semeval:
-        from narrative_tracker.evaluation.semeval import cross_validate, load_semeval, transfer
+        from narrative_tracker.evaluation.semeval import cross_validate, transfer
+        from narrative_tracker.material import load_semeval
 
         result["semeval_cv"] = cross_validate(load_semeval(request.semeval), embedder, folds=request.folds)
         if request.semeval_train:
             result["semeval_transfer"] = transfer(load_semeval(request.semeval_train), load_semeval(request.semeval), embedder)
+    if request.semeval_joint:
+        from narrative_tracker.evaluation.semeval_joint import joint_cross_validate
+        from narrative_tracker.material import load_semeval
+
+        result["semeval_joint"] = joint_cross_validate([load_semeval(f) for f in request.semeval_joint],
+                                                       list(request.semeval_joint), embedder, folds=request.folds)
     result["stance"] = evaluate_stance(labelled)
     result["calibration"] = calibration_table(codebook, embedder, labelled)
     return result
@@ -104,7 +108,11 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
         out.append(f"\ncalibrated confidence on the test part (Brier {cal['brier']:.4f}): "
                    + ", ".join(f"{b['bin']}: {b['mean_confidence']:.2f} vs {b['observed_rate']:.2f} (n={b['pairs']})" for b in cal["bins"]))
     if "discovery" in result:
-        out.append(f"\ndiscovery vs tags in {request.discovery_db}: " + json.dumps(result["discovery"]))
+        out.append(f"\nnarratives vs article tags in {request.discovery_db}"
+                   + (f", articles from {request.discovery_since} on" if request.discovery_since else "") + ":")
+        for name, row in result["discovery"].items():
+            if isinstance(row, dict):
+                out.append(f"  {name:<14} " + ", ".join(f"{k} {v}" for k, v in row.items()))
     if "documents" in result:
         docs = result["documents"]
         out.append(f"\ndocuments ({docs['documents']}, {docs['documents_in_database']} in the database): "
@@ -119,6 +127,13 @@ def format_result(result: dict, request: EvaluationRequest) -> str:
                        f"({t['test_documents']}):")
             for method, row in _methods(t):
                 out.append(f"  {method:<40} coarse {row['coarse_samples_f1']:.3f}   fine {row['fine_samples_f1']:.3f}")
+    if "semeval_joint" in result:
+        joint = result["semeval_joint"]
+        out.append(f"\nSemEval, heads trained on {len(joint['splits'])} folders together, {request.folds}-fold CV per folder, samples-F1:")
+        for name in joint["splits"]:
+            for method, row in _methods(joint[name]):
+                out.append(f"  {name} ({joint[name]['documents']} documents) {method:<14} coarse {row['coarse_samples_f1']:.3f}   "
+                           f"fine {row['fine_samples_f1']:.3f}")
     return "\n".join(out)
 
 

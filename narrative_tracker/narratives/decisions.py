@@ -22,7 +22,8 @@ DECISIONS = ("rename", "merge", "reject", "promote")
 
 
 def list_narratives(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    """``(narrative_id, origin, status, paragraphs, label, terms)`` for every narrative, codebook first."""
+    """``(narrative_id, origin, status, paragraphs, label, terms, parent_narrative_id)`` for every narrative, codebook
+    first; a discovered narrative's parent is the codebook narrative (frame) most of its members carry, or None."""
     return con.execute(db.query("list_narratives")).fetchall()
 
 

@@ -1,4 +1,4 @@
-"""Discovery: cluster the paragraphs no codebook narrative claimed into new, unnamed narratives.
+"""Discovery: cluster paragraphs into specific narratives (claims), inside or outside the codebook's frames.
 
 Swappable parts, BERTopic-style:
 
@@ -45,8 +45,12 @@ MAX_CLUSTER_POINTS = 50_000  # above this, cluster a sample and assign the rest 
 ASSIGN_QUANTILE = 0.05  # a paragraph joins a cluster when closer to its centroid than this quantile of its members
 MERGE_COSINE = 0.9  # a residual cluster this close to an earlier round's centroid is that cluster's fringe
 TERMS_SAMPLE = 2_000  # member texts per cluster read for its c-TF-IDF terms
-SAME_CLAIM_COSINE = 0.9  # clusters whose centroids are this close (average linkage) say the same thing: merged
-REASSIGN_FLOOR = 0.6  # an outlier joins its nearest cluster when its cosine to the centroid is at least this
+# Settings when everything is clustered at once, chosen on EUvsDisinfo claims dated before 2019 for the desk's measure
+# (benchmarks/discovery_tuning.py, docs/discovery.md): UMAP neighbours, the min_cluster_size divisor, reassignment.
+CLAIM_NEIGHBORS = 30  # UMAP neighbours (the sampled path above MAX_CLUSTER_POINTS keeps UmapReducer's 15)
+CLAIM_SIZE_DIVISOR = 4  # min_cluster_size = auto_min_cluster_size(n) / this (3 up to ~8,000 texts, 4 up to ~100,000)
+SAME_CLAIM_COSINE = 0.9  # merge clusters whose centroids are this close (average linkage): re-joins leaf fragments of a claim
+REASSIGN_FLOOR = 0.55  # an outlier joins its nearest cluster when its cosine to the centroid is at least this
 
 
 class Reducer(Protocol):
@@ -63,10 +67,10 @@ def auto_min_cluster_size(n: int) -> int:
 
 
 def claim_min_cluster_size(n: int) -> int:
-    """The default: a third of ``auto_min_cluster_size`` (3 up to ~3,000 texts, 4 at 6,000, 6 at 50,000). Chosen on
+    """The default: a quarter of ``auto_min_cluster_size`` (3 up to ~8,000 texts, 4 at 10,000 and 50,000). Chosen on
     EUvsDisinfo claims dated before 2019 (docs/discovery.md): smaller clusters with leaf selection agreed best with
     the fact-checkers' tags, and the outliers they leave are reassigned (``REASSIGN_FLOOR``)."""
-    return max(3, round(auto_min_cluster_size(n) / 3))
+    return max(3, round(auto_min_cluster_size(n) / CLAIM_SIZE_DIVISOR))
 
 
 
@@ -267,11 +271,11 @@ def discover(
         return Discovery(np.zeros(0, np.int64))
     clusterer_given = clusterer is not None
     clusterer = clusterer or HdbscanClusterer()
-    reducer = reducer or UmapReducer()
     mcs = getattr(clusterer, "min_cluster_size", None) or claim_min_cluster_size(min(n, max_cluster_points))
     if n < max(2 * mcs, 6):
         return Discovery(np.full(n, -1, np.int64))
     whole = n <= max_cluster_points
+    reducer = reducer or (UmapReducer(n_neighbors=CLAIM_NEIGHBORS) if whole else UmapReducer())
     if whole:
         labels = clusterer.fit_predict(reducer.fit_transform(vectors))
     else:
@@ -281,14 +285,11 @@ def discover(
         sampled = clusterer if clusterer_given else HdbscanClusterer(
             min_cluster_size=auto_min_cluster_size(max_cluster_points), min_samples=5, selection="eom")
         labels = _sample_and_assign(vectors, reducer, sampled, max_cluster_points, rounds)
-    if merge_cosine is not None and whole:
-        labels = merge_same_claims(vectors, labels, merge_cosine)
+    if whole:
+        labels = settle(vectors, labels, merge_cosine, reassign_floor)
     groups = _groups(labels)
     found = sorted(groups)
     centroids = {c: _unit(vectors[groups[c]].mean(axis=0)) for c in found}
-    if reassign_floor is not None and found and whole:
-        labels = reassign_outliers(vectors, labels, found, np.stack([centroids[c] for c in found]), reassign_floor)
-        groups = _groups(labels)
     langs = [code or "en" for code in languages] if languages is not None else ["en"] * n
     terms = distinctive_terms(*_terms_sample(texts, labels), centroids=centroids, embed=embed,
                               language="+".join(sorted(set(langs))) or "en")
@@ -306,6 +307,23 @@ def discover(
                 for c in found]
     clusters.sort(key=lambda cl: (-cl.members.size, cl.label))
     return Discovery(labels, clusters)
+
+
+def settle(vectors: np.ndarray, labels: np.ndarray, merge_cosine: float | None = SAME_CLAIM_COSINE,
+           reassign_floor: float | None = REASSIGN_FLOOR) -> np.ndarray:
+    """The steps after HDBSCAN when everything was clustered at once: clusters whose centroids are within
+    ``merge_cosine`` are merged (``merge_same_claims``), then outliers within ``reassign_floor`` of the nearest
+    centroid (of the merged clusters, not recomputed while reassigning) join it (``reassign_outliers``); ``None``
+    skips a step. ``benchmarks/discovery_tuning.py`` scores settings through this same function."""
+    if merge_cosine is not None:
+        labels = merge_same_claims(vectors, labels, merge_cosine)
+    if reassign_floor is not None:
+        groups = _groups(labels)
+        found = sorted(groups)
+        if found:
+            centroids = np.stack([_unit(vectors[groups[c]].mean(axis=0)) for c in found])
+            labels = reassign_outliers(vectors, labels, found, centroids, reassign_floor)
+    return labels
 
 
 def _groups(labels: np.ndarray) -> dict[int, np.ndarray]:

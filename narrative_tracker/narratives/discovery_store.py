@@ -1,9 +1,11 @@
-"""Discovery in the database: cluster every unclaimed paragraph text, keep narrative ids, write lineage.
+"""Discovery in the database: cluster every paragraph text, keep narrative ids, write lineage, find each one's frame.
 
-``discover_narratives`` clusters the distinct paragraph texts no codebook narrative claimed
-(``narrative_tracker.narratives.discover``), carries ids over from the last run
-(``narrative_tracker.narratives.identity``) and replaces all discovered narratives and their assignments in one
-transaction; analyst decisions are re-applied afterwards.
+``discover_narratives`` clusters every distinct paragraph text (``narrative_tracker.narratives.discover``) — those
+codebook narratives claimed too, so a discovered narrative is a *specific claim*, inside or outside the codebook's
+frames —, carries ids over from the last run (``narrative_tracker.narratives.identity``) and replaces all
+discovered narratives and their assignments in one transaction; analyst decisions are re-applied afterwards. Each
+discovered narrative's *parent* is the codebook narrative most of its member texts carry
+(``sql/queries/refresh_narrative_parents.sql``), recomputed on every run, also when clustering was skipped.
 """
 
 from __future__ import annotations
@@ -28,13 +30,15 @@ from narrative_tracker.narratives.stance_model import stance_of_pairs
 
 @dataclass
 class DiscoveryReport:
-    candidates: int = 0  # distinct paragraph texts no codebook narrative claimed
+    candidates: int = 0  # distinct paragraph texts (all of them: discovery does not wait for the codebook)
     narratives: int = 0
     assigned_paragraphs: int = 0
     noise_share: float = 0.0
     skipped: bool = False  # nothing changed since the last discovery
     events: dict[str, int] = field(default_factory=dict)  # lineage events of this run
     top: list[tuple[str, str, int]] = field(default_factory=list)  # (id, label, paragraphs)
+    under_codebook: dict[str, int] = field(default_factory=dict)  # codebook narrative -> active discovered narratives inside it
+    narratives_outside: int = 0  # active discovered narratives outside every codebook frame
 
 
 
@@ -57,9 +61,10 @@ def discover_narratives(
     force: bool = False,
     embedder: Embedder | None = None,
 ) -> DiscoveryReport:
-    """Cluster the unclaimed paragraph texts of the whole database into discovered narratives.
+    """Cluster every paragraph text of the whole database into discovered narratives, then set their parents.
 
-    Skipped when the set of candidate texts is the same as at the last discovery (``force`` overrides).
+    Skipped when the set of candidate texts is the same as at the last discovery (``force`` overrides); the parents
+    are recomputed either way.
     Narrative ids carry over from the previous run by member overlap (``match_clusters``); lineage events
     go to ``narrative_lineage``; analyst decisions (``narrative_decisions``) are applied afterwards.
     ``embedder`` (the one that made the stored vectors) ranks member sentences for the claim labels and terms
@@ -72,6 +77,8 @@ def discover_narratives(
     last = con.execute("SELECT value FROM pipeline_meta WHERE key = 'discovery_fingerprint'").fetchone()
     if not force and last is not None and last[0] == fingerprint:
         report.skipped = True
+        with db.transaction(con):
+            db.run_script(con, "refresh_narrative_parents")
         _fill_top(con, report)
         return report
     if embedder is not None and embedder.name != model:
@@ -144,6 +151,7 @@ def discover_narratives(
                                              "related_narrative_id": pl.String, "overlap": pl.Float64, "members": pl.Int32})
     with db.staged(con, staged_narratives=staged_n, staged_members=staged_m, staged_lineage=staged_l), db.transaction(con):
         db.run_script(con, "replace_discovered", {"model": model, "now": now})
+        db.run_script(con, "refresh_narrative_parents")
         apply_decisions(con)
         db.set_meta(con, "discovery_fingerprint", fingerprint)
     report.narratives = staged_n.height
@@ -153,6 +161,11 @@ def discover_narratives(
 
 
 def _fill_top(con: duckdb.DuckDBPyConnection, report: DiscoveryReport) -> None:
+    levels = dict(con.execute(
+        "SELECT coalesce(parent_narrative_id, ''), count(*) FROM narratives WHERE origin = 'discovered' AND status = 'active' "
+        "GROUP BY ALL ORDER BY 1").fetchall())
+    report.narratives_outside = levels.pop("", 0)
+    report.under_codebook = levels
     report.top = [
         (r[0], r[1], r[2])
         for r in con.execute(

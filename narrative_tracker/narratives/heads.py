@@ -71,14 +71,15 @@ SIMILARITY = "similarity"  # detection_model of rows the codebook similarity det
 @dataclass(frozen=True)
 class Example:
     """Labelled material: ``texts`` (one paragraph, or a document's title and paragraphs: its vector is their
-    normalised mean), the narratives it carries and those it does not (``negatives=None``: every narrative not
-    in ``positives``)."""
+    normalised mean, the first text counting ``title_weight`` times), the narratives it carries and those it does not
+    (``negatives=None``: every narrative not in ``positives``)."""
 
     texts: tuple[str, ...]
     positives: frozenset[str]
     negatives: frozenset[str] | None
     source: str  # codebook | labelled | semeval | review | decisions
     vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # a stored vector (database), if known
+    title_weight: float = 1.0  # weight of texts[0] in the mean (SemEval documents: material.TITLE_WEIGHT)
 
     def label(self, narrative_id: str) -> bool | None:
         if narrative_id in self.positives:
@@ -96,7 +97,7 @@ def codebook_material(codebook) -> list[Example]:
 
 def labelled_material(path: str | os.PathLike | None = None) -> list[Example]:
     """The *tune* part of a labelled paragraph CSV (never the test part): fully labelled paragraphs."""
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     rows = load_labelled(path or DEFAULT_LABELLED)
     return [Example((r.text,), frozenset(r.narratives), None, "labelled") for r in rows if r.part == "tune"]
@@ -105,7 +106,7 @@ def labelled_material(path: str | os.PathLike | None = None) -> list[Example]:
 def test_leaks(codebook, path: str | os.PathLike | None = None) -> list[str]:
     """Codebook examples that are a sentence of (or appear inside) a *test*-part row of the labelled set: training
     on them, or on labels chosen with them, would measure the test part on itself. ``train`` refuses them."""
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     def norm(text: str) -> str:
         return re.sub(r"\W+", " ", text.lower()).strip()
@@ -116,7 +117,7 @@ def test_leaks(codebook, path: str | os.PathLike | None = None) -> list[str]:
 
 def _match(names: Iterable[str], codebook) -> frozenset[str]:
     """Codebook ids named by id, label or a slug of the label (SemEval labels are human names)."""
-    from narrative_tracker.evaluation.semeval import slug
+    from narrative_tracker.material import slug
 
     by = {}
     for n in codebook.narratives:
@@ -129,7 +130,7 @@ def _match(names: Iterable[str], codebook) -> frozenset[str]:
 def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | None = None) -> list[Example]:
     """Documents of a SemEval-2025 Task 10 folder (``documents/*.txt`` + ``labels.tsv``), one example each;
     ``files``: only these documents (cross-validation passes its training folds)."""
-    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, TITLE_WEIGHT, load_semeval
 
     data = load_semeval(directory)
     taxonomy = _match(data.narratives, codebook)  # the codebook narratives these labels speak about
@@ -139,7 +140,8 @@ def semeval_material(directory: str | os.PathLike, codebook, files: set[str] | N
             continue
         positives = _match([c for c in doc.coarse if c != OTHER], codebook)
         if positives or taxonomy:  # a document labelled only with narratives the codebook lacks says nothing
-            out.append(Example((doc.title, *doc.paragraphs[:40]), positives, taxonomy - positives, "semeval"))
+            out.append(Example((doc.title, *doc.paragraphs[:40]), positives, taxonomy - positives, "semeval",
+                               title_weight=TITLE_WEIGHT))
     return out
 
 
@@ -190,8 +192,8 @@ def material_sha(material: Sequence[Example], model: str) -> str:
     """sha256 of the training material (texts, labels, sources) and the embedder name: the artifact's key."""
     h = hashlib.sha256(f"{FORMAT}\x00{model}\x00".encode())
     for e in material:
-        h.update(json.dumps([list(e.texts), sorted(e.positives), None if e.negatives is None else sorted(e.negatives), e.source],
-                            ensure_ascii=False).encode())
+        h.update(json.dumps([list(e.texts), sorted(e.positives), None if e.negatives is None else sorted(e.negatives), e.source]
+                            + ([e.title_weight] if e.title_weight != 1.0 else []), ensure_ascii=False).encode())
         h.update(b"\x01")
     return h.hexdigest()
 
@@ -213,7 +215,12 @@ def example_vectors(material: Sequence[Example], embedder, cache: dict[str, np.n
                 progress(f"  {min(start + 512, len(todo))}/{len(todo)} texts")
     rows = []
     for e in material:
-        v = np.asarray(e.vector, np.float32) if e.vector is not None else np.mean([cache[t] for t in e.texts], axis=0)
+        if e.vector is not None:
+            v = np.asarray(e.vector, np.float32)
+        else:
+            weights = np.ones(len(e.texts))
+            weights[0] = e.title_weight
+            v = np.average([cache[t] for t in e.texts], axis=0, weights=weights)
         rows.append(v / max(float(np.linalg.norm(v)), 1e-12))
     return np.stack(rows).astype(np.float32) if rows else np.zeros((0, getattr(embedder, "dim", 0)), np.float32)
 

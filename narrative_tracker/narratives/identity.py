@@ -6,6 +6,8 @@ cluster gets an id derived from its most central paragraph text (``discovered_id
 
 from __future__ import annotations
 
+from collections import Counter
+
 from narrative_tracker.models import stable_hash
 
 CONTINUE_JACCARD = 0.2  # a new cluster continues an old narrative when their member sets overlap this much
@@ -24,14 +26,24 @@ def match_clusters(old: dict[str, set[str]], new: list[set[str]]) -> tuple[list[
     new cluster without a match that holds >= ``PARENT_SHARE`` of an old narrative's members is a *split*
     from it; an old narrative without a match that sent >= ``PARENT_SHARE`` of its members to one new
     cluster *merged* into it; other unmatched ones are *new* / *retired*. Events are
-    ``(event, new_index or old_id, related old_id or new_index, overlap)``.
+    ``(event, new_index or old_id, related old_id or new_index, overlap)``. Overlaps are counted through an index of
+    members (one pass over them), not by intersecting every new cluster with every old narrative: discovery clusters
+    every paragraph, so there are thousands of narratives on a large corpus.
     """
+    owner: dict[str, list[str]] = {}  # member -> the old narratives holding it: overlaps come from one pass over members
+    for oid, old_members in old.items():
+        for member in old_members:
+            owner.setdefault(member, []).append(oid)
+    overlap: list[Counter] = []
+    for members in new:
+        counts: Counter = Counter()
+        for member in members:
+            counts.update(owner.get(member, ()))
+        overlap.append(counts)
     pairs = []
     for j, members in enumerate(new):
-        for oid, old_members in old.items():
-            inter = len(members & old_members)
-            if inter:
-                pairs.append((inter / len(members | old_members), j, oid, inter))
+        for oid, inter in overlap[j].items():
+            pairs.append((inter / (len(members) + len(old[oid]) - inter), j, oid, inter))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     ids: list[str | None] = [None] * len(new)
     taken: set[str] = set()
@@ -41,19 +53,24 @@ def match_clusters(old: dict[str, set[str]], new: list[set[str]]) -> tuple[list[
             ids[j] = oid
             taken.add(oid)
             events.append(("continued", j, oid, jaccard))
-    for j, members in enumerate(new):
+    for j in range(len(new)):
         if ids[j] is not None:
             continue
-        parents = [(len(members & m) / len(m), oid) for oid, m in old.items() if m and len(members & m) / len(m) >= PARENT_SHARE]
+        parents = [(inter / len(old[oid]), oid) for oid, inter in overlap[j].items() if inter / len(old[oid]) >= PARENT_SHARE]
         if parents:
             share, oid = max(parents)
             events.append(("split", j, oid, share))
         else:
             events.append(("new", j, None, None))
+    sent: dict[str, tuple[float, int]] = {}  # old narrative -> (largest share of its members in one new cluster, that cluster)
+    for j in range(len(new)):
+        for oid, inter in overlap[j].items():
+            share = inter / len(old[oid])
+            if (share, j) > sent.get(oid, (0.0, -1)):
+                sent[oid] = (share, j)
     for oid, old_members in old.items():
         if oid in taken:
             continue
-        shares = [(len(new[j] & old_members) / len(old_members), j) for j in range(len(new)) if old_members]
-        best = max(shares, default=(0.0, -1))
+        best = sent.get(oid, (0.0, -1)) if old_members else (0.0, -1)
         events.append(("merged", oid, best[1], best[0]) if best[0] >= PARENT_SHARE else ("retired", oid, None, None))
     return ids, events

@@ -94,7 +94,7 @@ def _progress(message: str) -> None:
 
 # --- material ------------------------------------------------------------------------------------------
 def fnc_material(directory: str | os.PathLike, tokenizer, ranker) -> list[Pair]:
-    from narrative_tracker.evaluation.stance_eval import claim_groups, load_fnc_pairs
+    from narrative_tracker.material import claim_groups, load_fnc_pairs
 
     claims, texts, labels, bodies = load_fnc_pairs(directory)
     groups = claim_groups(claims, bodies, labels)
@@ -118,7 +118,7 @@ def choice_half(row_id: str) -> bool:
 
 def labelled_material(codebook, path=None, part: str = "tune") -> list[Pair]:
     """Pairs of the labelled tune part; ``source`` is ``labelled`` (trained on) or ``choice`` (see :func:`choice_half`)."""
-    from narrative_tracker.evaluation.evaluate import DEFAULT_LABELLED, load_labelled
+    from narrative_tracker.material import DEFAULT_LABELLED, load_labelled
 
     claims = {n.id: narrative_claims(n) for n in codebook.narratives}
     out = []
@@ -189,7 +189,7 @@ def codebook_material(codebook) -> list[Pair]:
 
 
 def semeval_material(directory: str | os.PathLike, tokenizer, ranker, negatives: int = 2, seed: int = 0) -> list[Pair]:
-    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, load_semeval
 
     data = load_semeval(directory)
     rng = random.Random(seed)
@@ -268,7 +268,7 @@ def euvsdisinfo_material(posts_csv: str | os.PathLike, codebook, ranker, hard: i
 def semeval_statement_material(directory: str | os.PathLike, codebook) -> list[Pair]:
     """Every SemEval sub-narrative statement (Ukraine war, climate) as ``unrelated`` to each codebook narrative:
     propaganda that is about something else."""
-    from narrative_tracker.evaluation.semeval import OTHER, load_semeval
+    from narrative_tracker.material import OTHER, load_semeval
 
     data = load_semeval(directory)
     statements = sorted({sub.split(":")[-1].strip() for sub in data.subnarratives if not sub.endswith(OTHER)})
@@ -328,7 +328,7 @@ def _batches(items, batch_size: int, rng: random.Random) -> list[list[int]]:
 
 
 def scores_of(gold: Sequence[str], pred: Sequence[str]) -> dict:
-    from narrative_tracker.evaluation.stance_eval import stance_scores
+    from narrative_tracker.material import stance_scores
 
     return stance_scores(gold, pred, CLASSES)
 

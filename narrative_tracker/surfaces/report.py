@@ -1,8 +1,9 @@
 """The daily report: one self-contained HTML page (charts inlined as SVG, no external assets).
 
 Window: the 7 days ending on the report day (default: the last day with paragraphs). Sections: the
-numbers of the week, alerts, top narratives with change against the week before and evidence paragraphs
-(outlet, date, stance, link), and three charts. Rendered with Jinja2 (autoescaped).
+numbers of the week, alerts, top narratives with change against the week before — both levels: a discovered
+narrative names its codebook frame, a codebook narrative lists the specific claims inside it — and evidence
+paragraphs (outlet, date, stance, link), and three charts. Rendered with Jinja2 (autoescaped).
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ TEMPLATE = """<!doctype html>
 
 <h2>Top narratives this week</h2>
 <table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th>languages</th><th class="num">vs week before</th></tr>
-{% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}</td>
+{% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}
+{% if n.parent_label %}<div class="meta">inside <span class="tag codebook">codebook</span> {{ n.parent_label }}</div>{% endif %}
+{% if children.get(n.narrative_id) %}<div class="meta">specific claims inside it: {% for c in children[n.narrative_id] %}{{ c.label }} ({{ c.paragraphs }}){% if not loop.last %} · {% endif %}{% endfor %}</div>{% endif %}</td>
 <td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{% if n.unknown_outlet %}{{ n.outlets }} + unnamed{% else %}{{ n.outlets }}{% endif %}</td>
 <td>{% for l in languages.get(n.narrative_id, []) %}<span class="tag">{{ l.language }} {{ l.paragraphs }}</span> {% endfor %}</td>
 <td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
@@ -75,7 +78,9 @@ Paragraphs that report, question or debunk a narrative are never shown as its ev
 {% for svg in chart_svgs %}<div class="chart">{{ svg|safe }}</div>{% endfor %}
 <footer>Generated {{ generated }} by narrative-tracker. Counts are paragraphs carrying a narrative; “asserted” counts only
 paragraphs that push it in their own voice (not reports or debunks); “stance unknown” counts paragraphs no stance could be
-computed for (never counted as asserted). A discovered narrative's label is its most central member sentence.</footer>
+computed for (never counted as asserted). A discovered narrative's label is its most central member sentence. Two levels:
+a codebook narrative is a frame; discovered narratives are the specific claims, inside a frame (“inside”, when most of their
+paragraphs carry it) or outside every frame, so a paragraph can count for a frame and for a claim inside it.</footer>
 </main></body></html>
 """
 
@@ -117,6 +122,9 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
     evidence: dict[str, list[dict]] = {}
     for row in con.execute(db.query("report_evidence"), params | {"ids": [n["narrative_id"] for n in narratives]}).pl().to_dicts():
         evidence.setdefault(row["narrative_id"], []).append(row)
+    children: dict[str, list[dict]] = {}
+    for row in con.execute(db.query("report_children"), params | {"ids": [n["narrative_id"] for n in narratives if n["origin"] == "codebook"]}).pl().to_dicts():
+        children.setdefault(row["parent_narrative_id"], []).append(row)
     languages: dict[str, list[dict]] = {}
     for row in con.execute(db.query("report_languages"), params | {"ids": [n["narrative_id"] for n in narratives]}).pl().to_dicts():
         languages.setdefault(row["narrative_id"], []).append(row)
@@ -133,7 +141,7 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
     return env.from_string(TEMPLATE).render(
         day=day, start=start, db_path=db_path,
         stats={"articles": stats[0], "paragraphs": stats[1], "outlets": stats[2], "narratives": stats[3]},
-        alerts=alerts, narratives=narratives, evidence=evidence, languages=languages, language=language, chart_svgs=chart_svgs,
+        alerts=alerts, narratives=narratives, evidence=evidence, children=children, languages=languages, language=language, chart_svgs=chart_svgs,
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
 

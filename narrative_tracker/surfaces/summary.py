@@ -49,7 +49,8 @@ def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> st
         if summary["narratives"].height:
             lines.append("\nNarratives (paragraphs, articles, outlets; the strongest evidence paragraph):")
             for row in summary["narratives"].iter_rows(named=True):
-                lines.append(f"  [{row['origin']}] {row['narrative_id']} — {row['label']}: "
+                frame = f" (inside {row['parent_narrative_id']})" if row["parent_narrative_id"] else ""
+                lines.append(f"  [{row['origin']}] {row['narrative_id']}{frame} — {row['label']}: "
                              f"{row['paragraphs']} paragraphs, {row['articles']} articles, {row['outlets']} outlets")
                 if row["evidence"]:
                     text = row["evidence"]
@@ -61,7 +62,7 @@ def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> st
             lines.append("\nQuarantine (reason, records):")
             lines.append(str(summary["quarantine"]))
     lines.append(f"\nAnalyse it (runs never wait for it): {_analyse_hint(path)}    (tables: articles, paragraphs, narratives, "
-                 "paragraph_narratives; views: narrative_daily, narrative_outlets, narrative_first_seen)")
+                 "paragraph_narratives; views: narrative_daily, narrative_levels, narrative_outlets, narrative_first_seen)")
     return "\n".join(lines)
 
 

@@ -1,15 +1,32 @@
--- Every paragraph text discovery saw (no codebook narrative), its discovered narrative (NULL = noise)
--- and the reference tags of its article (e.g. EUvsDisinfo keywords), for agreement measures.
-SELECT
-    p.text_hash,
-    any_value(pn.narrative_id) AS narrative_id,
-    any_value(a.tags) AS tags
-FROM paragraphs AS p
-JOIN articles AS a USING (article_id)
-LEFT JOIN paragraph_narratives AS pn ON pn.paragraph_id = p.paragraph_id AND pn.method = 'discovered'
-WHERE NOT EXISTS (
-    SELECT 1 FROM paragraph_narratives AS c
-    WHERE c.paragraph_id = p.paragraph_id AND c.method = 'codebook'
+-- Every article carrying reference tags (e.g. EUvsDisinfo's fact-checker keywords), published on $since or later and
+-- before $until (NULL: no bound), with its narratives at both levels: the discovered narrative most of its paragraphs
+-- carry, and its codebook narrative (the highest-scoring one), NULL where it has none; and its paragraphs' text hashes
+-- (benchmarks/discovery_tuning.py re-clusters them). For agreement measures (evaluate.py).
+WITH articles_in AS (
+    SELECT article_id, tags FROM articles
+    WHERE len(tags) > 0 AND ($since IS NULL OR coalesce(published_date, partition_date) >= $since::DATE)
+      AND ($until IS NULL OR coalesce(published_date, partition_date) < $until::DATE)
+),
+hashes AS (
+    SELECT article_id, list(text_hash ORDER BY position) AS text_hashes FROM paragraphs GROUP BY article_id
+),
+discovered AS (
+    SELECT article_id, arg_max(narrative_id, (paragraphs, narrative_id)) AS narrative_id FROM (
+        SELECT p.article_id, pn.narrative_id, count(*) AS paragraphs
+        FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id)
+        WHERE pn.method = 'discovered'
+        GROUP BY ALL
+    ) GROUP BY article_id
+),
+codebook AS (
+    SELECT p.article_id, arg_max(pn.narrative_id, (pn.score, pn.narrative_id)) AS narrative_id
+    FROM paragraph_narratives AS pn JOIN paragraphs AS p USING (paragraph_id)
+    WHERE pn.method = 'codebook'
+    GROUP BY p.article_id
 )
-  AND len(a.tags) > 0
-GROUP BY p.text_hash;
+SELECT a.article_id, d.narrative_id AS discovered_id, c.narrative_id AS codebook_id, a.tags, h.text_hashes
+FROM articles_in AS a
+LEFT JOIN hashes AS h USING (article_id)
+LEFT JOIN discovered AS d USING (article_id)
+LEFT JOIN codebook AS c USING (article_id)
+ORDER BY a.article_id;

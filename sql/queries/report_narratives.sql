@@ -1,6 +1,7 @@
--- The week's top narratives, with the change in paragraphs against the 7 days before ($language: only
--- paragraphs in that language; NULL = all). outlets counts the named outlets; unknown_outlet: some paragraphs come from
--- articles whose outlet the source did not name (the report says so instead of showing 0).
+-- The week's top narratives (a discovered one with its codebook frame, parent_label), with the change in paragraphs
+-- against the 7 days before ($language: only paragraphs in that language; NULL = all). outlets counts the named
+-- outlets; unknown_outlet: some paragraphs come from articles whose outlet the source did not name (the report
+-- says so instead of showing 0).
 WITH this_week AS (
     SELECT pn.narrative_id, count(DISTINCT pn.paragraph_id) AS paragraphs,
            count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
@@ -18,8 +19,9 @@ week_before AS (
       AND ($language IS NULL OR p.language = $language)
     GROUP BY ALL
 )
-SELECT t.narrative_id, n.label, n.origin, n.terms, t.paragraphs, t.asserted, t.unknown_stance, t.outlets, t.unknown_outlet,
-       t.paragraphs - coalesce(b.paragraphs, 0) AS change
+SELECT t.narrative_id, n.label, n.origin, n.terms, n.parent_narrative_id, f.label AS parent_label,
+       t.paragraphs, t.asserted, t.unknown_stance, t.outlets, t.unknown_outlet, t.paragraphs - coalesce(b.paragraphs, 0) AS change
 FROM this_week AS t JOIN narratives AS n USING (narrative_id) LEFT JOIN week_before AS b USING (narrative_id)
+LEFT JOIN narratives AS f ON f.narrative_id = n.parent_narrative_id
 ORDER BY t.paragraphs DESC, t.narrative_id
 LIMIT $top;

@@ -1,13 +1,14 @@
 -- Codebook narratives first, then the largest discovered ones. Evidence: its most confident asserting paragraph
 -- (pair model: related x stance probability); a narrative no paragraph asserts shows none (NULL), never a report,
 -- question or debunk as if it pushed the claim. Discovered narratives (no stance): the member closest to the centre.
-SELECT narrative_id, origin, label, paragraphs, articles, outlets,
+SELECT narrative_id, origin, label, parent_narrative_id, paragraphs, articles, outlets,
        best.text AS evidence, best.outlet AS evidence_outlet, best.day AS evidence_day
 FROM (
     SELECT
         n.narrative_id,
         n.origin,
         n.label,
+        n.parent_narrative_id,
         count(DISTINCT pn.paragraph_id) AS paragraphs,
         count(DISTINCT p.article_id) AS articles,
         count(DISTINCT a.outlet) AS outlets,

@@ -6,6 +6,8 @@ WHERE narrative_id IN (
 );
 DELETE FROM narratives
 WHERE origin = 'codebook' AND NOT list_contains($ids, narrative_id);
+UPDATE narratives SET parent_narrative_id = NULL, parent_share = NULL  -- its frame left the codebook
+WHERE parent_narrative_id IS NOT NULL AND NOT list_contains($ids, parent_narrative_id);
 UPDATE narratives
 SET label = s.label,
     description = s.description,

@@ -12,6 +12,9 @@ CREATE TABLE IF NOT EXISTS narratives (
     status                        VARCHAR,             -- 'active' | 'rejected' | 'merged' | 'promoted' (analyst decisions)
     created_at                    TIMESTAMP NOT NULL,  -- UTC, first time the narrative was written
     updated_at                    TIMESTAMP NOT NULL,  -- UTC, last run that wrote it
-    claim_label                   VARCHAR              -- what the narrative claims, one sentence: discovered: its most central member sentence
+    claim_label                   VARCHAR,             -- what the narrative claims, one sentence: discovered: its most central member sentence
                                                        -- (narrative_tracker/claims.py); codebook: NULL (its examples carry the claim)
+    parent_narrative_id           VARCHAR,             -- discovered: the codebook narrative (the frame) more than half of its member texts carry,
+                                                       -- NULL outside every frame, and for codebook narratives (two levels: docs/methods.md)
+    parent_share                  DOUBLE               -- discovered: share of its member texts that carry that parent (NULL without one)
 );

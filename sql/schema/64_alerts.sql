@@ -3,6 +3,7 @@ CREATE TABLE IF NOT EXISTS alerts (
     alert_id        VARCHAR PRIMARY KEY, -- kind + narrative + day
     day             DATE NOT NULL,       -- the day that triggered it
     narrative_id    VARCHAR NOT NULL,    -- joins narratives
+    parent_narrative_id VARCHAR,         -- a discovered narrative's codebook frame (narratives.parent_narrative_id); NULL: none
     kind            VARCHAR NOT NULL,    -- 'spike' | 'emerging'
     paragraphs      INTEGER NOT NULL,    -- the narrative's paragraphs that day
     share           DOUBLE,              -- its share of the day's paragraphs

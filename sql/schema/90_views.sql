@@ -19,13 +19,14 @@ counts AS (
     SELECT * FROM narrative_daily_counts
 ),
 grid AS (
-    SELECT d.day, n.narrative_id, n.label, n.origin FROM days AS d CROSS JOIN narratives AS n
+    SELECT d.day, n.narrative_id, n.label, n.origin, n.parent_narrative_id FROM days AS d CROSS JOIN narratives AS n
 )
 SELECT
     g.day,
     g.narrative_id,
     g.label,
     g.origin,
+    g.parent_narrative_id,
     coalesce(c.paragraphs, 0) AS paragraphs,
     coalesce(c.asserted, 0) AS asserted,
     coalesce(c.reported, 0) AS reported,
@@ -44,11 +45,30 @@ LEFT JOIN counts AS c USING (day, narrative_id)
 LEFT JOIN totals AS t USING (day)
 WINDOW w AS (PARTITION BY g.narrative_id ORDER BY g.day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW);
 
+-- narrative_levels: the two levels of narrative. One row per discovered narrative with its frame: the codebook
+-- narrative most of its member texts carry (NULL: a claim outside every codebook frame), and one row per codebook
+-- narrative as a frame of its own (level 'codebook'). Discovery clusters every paragraph, so a paragraph can carry a
+-- codebook narrative and a discovered one at once.
+CREATE OR REPLACE VIEW narrative_levels AS
+SELECT
+    coalesce(c.parent_narrative_id, CASE WHEN c.origin = 'codebook' THEN c.narrative_id END) AS frame_id,
+    f.label AS frame_label,
+    CASE WHEN c.origin = 'codebook' THEN 'codebook' ELSE 'discovered' END AS level,
+    c.narrative_id,
+    c.label,
+    c.claim_label,
+    coalesce(c.status, 'active') AS status,
+    c.paragraphs,
+    c.parent_share
+FROM narratives AS c
+LEFT JOIN narratives AS f ON f.narrative_id = coalesce(c.parent_narrative_id, CASE WHEN c.origin = 'codebook' THEN c.narrative_id END);
+
 -- narrative_outlets: who carries each narrative, how much, and from when to when.
 CREATE OR REPLACE VIEW narrative_outlets AS
 SELECT
     pn.narrative_id,
     n.label,
+    n.parent_narrative_id,
     coalesce(a.outlet, '(unknown)') AS outlet,
     count(DISTINCT pn.paragraph_id) AS paragraphs,
     count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
@@ -68,6 +88,7 @@ SELECT
     pn.narrative_id,
     n.label,
     n.origin,
+    n.parent_narrative_id,
     min(pn.partition_date) AS first_seen,
     arg_min(a.outlet, (pn.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
     arg_min(a.article_id, (pn.partition_date, a.ingested_at, a.article_id)) AS first_article_id,
@@ -136,6 +157,7 @@ SELECT
     pn.narrative_id,
     n.label,
     n.origin,
+    n.parent_narrative_id,
     coalesce(p.language, '(unknown)') AS language,
     count(DISTINCT pn.paragraph_id) AS paragraphs,
     count(DISTINCT pn.paragraph_id) FILTER (WHERE pn.stance = 'asserts') AS asserted,
