@@ -151,7 +151,8 @@ def legacy_database(folder):
             con.execute("INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, confidence, method, "
                         "evidence, stance, stance_confidence, model, assigned_at) VALUES ($p, 'cb_formula', $d, 0.5, 0.5, "
                         "'codebook', 'x', 'asserts', 0.5, 'm', $now)", {"p": pid, "d": day, "now": now})
-        con.execute("INSERT INTO alerts VALUES ('spike-d_0123456789-2022-01-05', $d, 'd_0123456789', 'spike', 1, 0.5, 0.1, 4.0, "
+        con.execute("INSERT INTO alerts (alert_id, day, narrative_id, kind, paragraphs, share, baseline_share, z_score, "
+                    "message, created_at) VALUES ('spike-d_0123456789-2022-01-05', $d, 'd_0123456789', 'spike', 1, 0.5, 0.1, 4.0, "
                     "$m, $now)", {"d": day, "m": LEGACY["message"], "now": now})
         schema.refresh_daily_counts(con)
         schema.ensure_embedding_table(con, 16)

@@ -62,5 +62,5 @@ def test_evaluate_command_prints_json_and_tables(capsys):
     assert set(result["detector"].values()) == {shipped.key if shipped else "similarity"}
     assert main(["evaluate", "--heads", "none"]) == 0
     out = capsys.readouterr().out
-    assert "test (118 paragraphs): macro-F1" in out and "csto_justification" in out
+    assert "test (118 paragraphs): mentions macro-F1" in out and "csto_justification" in out
     assert "detector foreign_hand: similarity, isis_infiltration: similarity" in out

@@ -103,11 +103,14 @@ def test_fnc_metrics_and_claim_groups():
 def test_evaluate_stance_pairs_cli(capsys):
     from pipelines.cli import main
 
-    assert main(["evaluate", "--stance-pairs", str(PAIRS), "--json"]) == 0
+    assert main(["evaluate", "--stance-pairs", str(PAIRS), "--json"]) == 0  # the shipped pair model
     out = json.loads(capsys.readouterr().out)
-    assert out["mode"] == "shipped model" and out["pairs"] == 17
+    assert out["mode"].startswith("pair model") and out["pairs"] == 17
     assert 0.0 <= out["macro_f1"] <= 1.0 and set(out["per_class"]) == set(CLASSES)
     assert "f1" in out["per_class"]["refutes"] and 0.0 <= out["fnc_score"] <= 1.0
+    assert main(["evaluate", "--stance-pairs", str(PAIRS), "--stance-model", "none", "--json"]) == 0  # the older model
+    out = json.loads(capsys.readouterr().out)
+    assert out["mode"] == "shipped model" and out["pairs"] == 17
 
 
 def test_bad_pairs_folder_is_a_clear_error(tmp_path):
@@ -192,8 +195,8 @@ def test_review_round_trip_changes_assignments(tmp_path, topic_embedder, embedde
         writer.writerows(rows)
     assert load_review(review)[2] == ["asserts"] * len(rows)
     out = tmp_path / "model"
-    assert main(["train-stance", "--pairs", str(PAIRS), "--no-labelled", "--review", str(review),
-                 "--out", str(out), "--version", "reviewed-1"]) == 0
+    assert main(["train-stance", "--features", "--pairs", str(PAIRS), "--no-labelled", "--review", str(review),
+                 "--out", str(out), "--version", "reviewed-1"]) == 0  # the frozen-feature model's review loop
     model = StanceModel.load(out, embedder=embedder)
     with db.connection(path) as con:
         assign_codebook(con, codebook, topic_embedder.name, *days, stance_model=model)

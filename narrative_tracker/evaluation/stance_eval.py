@@ -24,7 +24,7 @@ import numpy as np
 from narrative_tracker.narratives.stance_model import CLASSES
 
 from narrative_tracker.material import (  # noqa: F401  (re-exported: the FNC loaders and scores live there)
-    FNC_MAP, claim_groups, fnc_weighted_score, load_fnc_pairs, stance_scores)
+    FNC_MAP, _fnc_files, claim_groups, fnc_weighted_score, load_fnc_pairs, stance_scores)
 
 
 def labelled_pairs(path: str | os.PathLike | None = None, part: str | None = "tune", codebook=None,
