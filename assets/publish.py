@@ -9,7 +9,7 @@ from narrative_tracker.db import publish
 
 
 @dg.asset(
-    deps=["alerts", "search_index", "narrative_trends"],
+    deps=["alerts", "search_index", "narrative_trends", "outlet_influence"],
     pool=DUCKDB_POOL,
     group_name="publish",
     description="Publishes the working database: checkpoint, copy, atomic rename onto the file analysts open.",

@@ -10,7 +10,7 @@ from narrative_tracker.surfaces.preview import markdown
 
 
 @dg.asset(
-    deps=["discovered_narratives", "codebook_assignments"],
+    deps=["discovered_narratives", "codebook_assignments", "paragraph_copies"],
     pool=DUCKDB_POOL,
     group_name="trends",
     description="The trend views (narrative_daily, narrative_outlets, narrative_first_seen; DDL in sql/schema/90_views.sql).",

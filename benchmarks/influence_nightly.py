@@ -1,0 +1,170 @@
+"""The nightly update of the influence network and of the copy groups against a full rebuild, on EUvsDisinfo.
+
+1. A base database: ``narratives run`` on every claim before the first night (the pipeline builds the network
+   and the copy groups from scratch on the way).
+2. Each night, as the nightly schedule would run it: that day's claims arrive, ``ingest_job`` reads them and
+   ``daily_job`` processes the night's day and the three before — codebook detection, discovery over all days
+   (which re-clusters, so discovered narratives change everywhere, not only on the new day), the copy groups and
+   the influence network (``outlet_influence`` asset, incremental).
+3. After each night, in this process and back to back: the state before the night's network step is rebuilt
+   (the night's data with the previous night's network tables) and the nightly update is timed on it, then a
+   full rebuild on the same data — the same functions, the same machine state, a ratio from one run.
+
+    python benchmarks/influence_nightly.py --nights 3 --out benchmarks/results/influence_nightly.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+warnings.filterwarnings("ignore")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from _data import EUVSDISINFO, add_option, require  # noqa: E402
+from corpus_days import DailyCorpus  # noqa: E402
+
+NETWORK_TABLES = ("narrative_cascades", "outlet_influence", "outlet_roles")
+COPY_TABLES = ("text_minhash", "text_copy_groups")
+META_KEYS = ("influence_settings", "influence_changed_since_full", "syndication_settings")
+
+
+def copy_db(working: Path, folder: Path, name: str) -> Path:
+    """A copy of the working file as a published file ``name`` (``db.connect`` writes its own working copy)."""
+    target = folder / f"{name}.duckdb"
+    for stale in (target, folder / f"{name}.work.duckdb"):
+        stale.unlink(missing_ok=True)
+    shutil.copyfile(working, target)
+    return target
+
+
+def with_previous_tables(con, previous: Path) -> None:
+    """Put the previous night's network and copy tables (and their pipeline_meta keys) back into ``con``."""
+    if "'" in str(previous):
+        raise ValueError(f"a quote in {previous}: ATTACH takes no parameter, the path is a literal")
+    con.execute(f"ATTACH '{previous}' AS prev (READ_ONLY)")  # our own temporary path, checked above
+    for table in NETWORK_TABLES + COPY_TABLES:
+        con.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed names
+        con.execute(f"INSERT INTO {table} SELECT * FROM prev.{table}")  # noqa: S608
+    con.execute("DELETE FROM pipeline_meta WHERE key IN (SELECT unnest($k))", {"k": list(META_KEYS)})
+    con.execute("INSERT INTO pipeline_meta SELECT * FROM prev.pipeline_meta WHERE key IN (SELECT unnest($k))", {"k": list(META_KEYS)})
+    con.execute("DETACH prev")
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_option(parser, EUVSDISINFO)
+    parser.add_argument("--nights", type=int, default=3, help="the last N days with claims are replayed as nights")
+    parser.add_argument("--work", help="folder for the databases (default: a temporary one)")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "influence_nightly.json"))
+    args = parser.parse_args(argv)
+    corpus_path = require(EUVSDISINFO, args.corpus)
+
+    import dagster as dg
+
+    from narrative_tracker import db
+    from narrative_tracker.network.influence import update_influence
+    from narrative_tracker.network.syndication import update_copies
+    from pipelines.definitions import defs, range_tags
+
+    corpus = DailyCorpus(corpus_path)
+    days = sorted(dt.date.fromisoformat(d) for d in corpus.by_day)
+    nights = days[-args.nights:]
+    work = Path(args.work or tempfile.mkdtemp(prefix="influence-nightly-"))
+    work.mkdir(parents=True, exist_ok=True)
+    inbox, db_path = work / "inbox", work / "nightly.duckdb"
+    inbox.mkdir(exist_ok=True)
+    base_csv = work / "base.csv"
+    with open(base_csv, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=corpus.header)
+        writer.writeheader()
+        for day in days:
+            if day < nights[0]:
+                writer.writerows(corpus.by_day[day.isoformat()])
+
+    resources = {"db": {"config": {"path": str(db_path)}}}
+    quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+    instance = dg.DagsterInstance.ephemeral()
+    ingest_job, daily_job = defs.resolve_job_def("ingest_job"), defs.resolve_job_def("daily_job")
+
+    def run(paths: list[Path], start: dt.date, end: dt.date) -> dict:
+        ingest_job.execute_in_process(
+            run_config={"ops": {"ingest": {"config": {"paths": [str(p) for p in paths], "text_column": "title"}}},
+                        "resources": resources} | quiet, instance=instance)
+        daily = daily_job.execute_in_process(
+            run_config={"resources": resources | {"embedding_model": {"config": {}}}} | quiet,
+            instance=instance, tags=range_tags(start, end))
+        return {e.asset_key.path[-1]: e.materialization.metadata for e in daily.get_asset_materialization_events()}
+
+    began = time.perf_counter()
+    base_meta = run([base_csv], days[0], nights[0] - dt.timedelta(days=1))
+    base_seconds = time.perf_counter() - began
+    working = db.working_path(db_path)
+    previous = copy_db(working, work, "previous")
+    per_night = []
+    for day in nights:
+        corpus.write_day(inbox, day)
+        began = time.perf_counter()
+        meta = run([inbox / f"{day}.csv"], day - dt.timedelta(days=3), day)
+        night_seconds = time.perf_counter() - began
+        asset = meta["outlet_influence"]
+        # the same night's network step again, in this process: nightly update vs full rebuild on the same data
+        with db.connection(copy_db(working, work, "nightly")) as con:
+            with_previous_tables(con, previous)
+            copies_nightly = update_copies(con)
+            nightly = update_influence(con)
+        with db.connection(copy_db(working, work, "full")) as con:
+            copies_full = update_copies(con, rebuild=True)
+            full = update_influence(con, full=True)
+        row = {
+            "day": day.isoformat(), "claims": len(corpus.by_day[day.isoformat()]), "pipeline_night_seconds": round(night_seconds, 1),
+            "asset": {"mode": asset["mode"].value, "seconds": asset["seconds"].value,
+                      "changed_narratives": asset["changed_narratives"].value, "narratives": asset["narratives"].value},
+            "network": {"nightly_mode": nightly.mode, "changed": nightly.changed, "narratives": nightly.narratives,
+                        "new_edges": nightly.new_edges, "edges_nightly": nightly.edges, "edges_full": full.edges,
+                        "nightly_seconds": round(nightly.seconds, 3), "full_seconds": round(full.seconds, 3),
+                        "ratio": round(nightly.seconds / full.seconds, 3)},
+            "copies": {"indexed_nightly": copies_nightly.indexed, "indexed_full": copies_full.indexed,
+                       "nightly_seconds": round(copies_nightly.seconds, 3), "full_seconds": round(copies_full.seconds, 3),
+                       "ratio": round(copies_nightly.seconds / copies_full.seconds, 3)},
+        }
+        per_night.append(row)
+        print(json.dumps(row), flush=True)
+        previous = copy_db(working, work, "previous")
+    ratios = [n["network"]["ratio"] for n in per_night]
+    summary = {
+        "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared with other work (timings contended)",
+        "command": f"python benchmarks/influence_nightly.py --nights {args.nights} --out {args.out}",
+        "corpus": str(corpus_path),
+        "base": {"claims_before": nights[0].isoformat(), "pipeline_seconds": round(base_seconds, 1),
+                 "network_mode": base_meta["outlet_influence"]["mode"].value,
+                 "network_seconds": base_meta["outlet_influence"]["seconds"].value,
+                 "edges": base_meta["outlet_influence"]["dagster/row_count"].value},
+        "network_ratio_median": statistics.median(ratios), "network_ratio_max": max(ratios),
+        "target": "nightly update <= 10 % of a full rebuild", "met": max(ratios) <= 0.10,
+        "copies_ratio_median": statistics.median(n["copies"]["ratio"] for n in per_night),
+        "per_night": per_night,
+    }
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_night"}, indent=2, default=str))
+    return summary
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+-- Store the influence network: the cascades of the narratives that changed (all of them when $full), then the
+-- edges' statistics recomputed from every cascade, then the outlets' roles. One transaction (the caller's).
+DELETE FROM narrative_cascades
+WHERE $full OR narrative_id IN (SELECT narrative_id FROM staged_touched);
+INSERT INTO narrative_cascades BY NAME
+SELECT narrative_id, outlet, first_day, paragraphs, lag_days, parent_outlet, parent_lag_days, followers, role,
+       $now AS computed_at
+FROM staged_cascades;
+DELETE FROM outlet_influence;
+INSERT INTO outlet_influence BY NAME
+WITH support AS (
+    SELECT parent_outlet AS source, outlet AS target, count(*) AS support, median(parent_lag_days) AS median_lag_days
+    FROM narrative_cascades
+    WHERE parent_outlet IS NOT NULL
+    GROUP BY ALL
+),
+carried AS (
+    SELECT outlet AS source, count(*) AS narratives FROM narrative_cascades GROUP BY ALL
+),
+copies AS (
+    SELECT source_outlet AS source, outlet AS target, count(*) AS copied_paragraphs
+    FROM paragraph_copies
+    WHERE copied
+    GROUP BY ALL
+)
+SELECT
+    e.source,
+    e.target,
+    s.support / c.narratives AS weight,
+    s.support,
+    s.median_lag_days,
+    coalesce(cp.copied_paragraphs, 0) AS copied_paragraphs,
+    e.gain,
+    e.rank,
+    $now AS computed_at
+FROM staged_edges AS e
+JOIN support AS s USING (source, target)
+JOIN carried AS c USING (source)
+LEFT JOIN copies AS cp USING (source, target);
+DELETE FROM outlet_roles;
+INSERT INTO outlet_roles BY NAME
+WITH per AS (
+    SELECT
+        outlet,
+        count(*) AS narratives,
+        count(*) FILTER (WHERE lag_days = 0) AS originated,
+        count(*) FILTER (WHERE role = 'leader') AS led,
+        count(*) FILTER (WHERE role = 'amplifier') AS amplified,
+        count(*) FILTER (WHERE role = 'follower') AS followed
+    FROM narrative_cascades
+    GROUP BY ALL
+),
+out_degree AS (
+    SELECT source AS outlet, count(*) AS followers FROM outlet_influence GROUP BY ALL
+),
+in_degree AS (
+    SELECT target AS outlet, count(*) AS sources FROM outlet_influence GROUP BY ALL
+)
+SELECT
+    outlet,
+    narratives,
+    originated,
+    led,
+    amplified,
+    followed,
+    led / narratives AS leader_score,
+    amplified / narratives AS amplifier_score,
+    followed / narratives AS follower_score,
+    coalesce(o.followers, 0) AS followers,
+    coalesce(i.sources, 0) AS sources,
+    CASE
+        WHEN greatest(led, amplified, followed) = 0 THEN 'independent'
+        WHEN led >= amplified AND led >= followed THEN 'leader'
+        WHEN amplified >= followed THEN 'amplifier'
+        ELSE 'follower'
+    END AS role,
+    $now AS computed_at
+FROM per
+LEFT JOIN out_degree AS o USING (outlet)
+LEFT JOIN in_degree AS i USING (outlet);

@@ -1,0 +1,146 @@
+"""The outlet influence network: NETINF recovers a known network from generated cascades, in memory and through a
+real DuckDB file (paragraph_narratives -> narrative_cascades / outlet_influence / outlet_roles), nightly updates
+continue it incrementally, and the Dagster asset shows the top edges."""
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from narrative_tracker.network import netinf, simulate
+from narrative_tracker.network.influence import update_influence
+
+from conftest import load_cascades
+
+def infer(sim: simulate.Simulation, settings: netinf.NetinfSettings | None = None) -> set[tuple[int, int]]:
+    settings = settings or netinf.NetinfSettings()
+    pairs = netinf.cascade_pairs(sim.cascade, sim.node, sim.day, settings)
+    result = netinf.greedy(pairs, len(sim.node), settings, np.bincount(sim.node))
+    return {(s, t) for s, t, _ in result.edges}
+
+
+@pytest.mark.parametrize("seed", [101, 202, 303])
+def test_generated_cascades_give_back_their_network_with_precision_and_recall_at_least_0_8(seed):
+    sim = simulate.simulate(seed=seed)
+    precision, recall = simulate.precision_recall(infer(sim), sim.edges)
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+
+
+def test_harder_cascades_weak_edges_and_noise_still_at_least_0_8():
+    """Transmission probability halved (with twice the cascades) and three times the outside noise."""
+    sim = simulate.simulate(seed=404, transmit=0.2, cascades=1200, noise=0.03)
+    precision, recall = simulate.precision_recall(infer(sim), sim.edges)
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+
+
+def test_day_lag_likelihood_sums_to_one_and_ties_go_both_ways():
+    logp = netinf.lag_log_likelihood(np.arange(0, 400), 2.0)
+    assert abs(np.exp(logp).sum() - 1) < 1e-9 and logp[0] < logp[1]  # a same-day lag is less likely than one day
+    pairs = netinf.cascade_pairs(np.zeros(3), np.array([0, 1, 2]), np.array([5, 5, 40]), netinf.NetinfSettings())
+    assert sorted(zip(pairs.source.tolist(), pairs.target.tolist())) == [(0, 1), (1, 0)]  # 35 days > max_lag
+
+
+def test_a_lone_coincidence_is_no_edge():
+    sim = simulate.Simulation(set(), np.array([0, 0]), np.array([0, 1]), np.array([0, 1]))
+    assert infer(sim) == set()
+
+
+# --- through the database -------------------------------------------------------------------------------------
+
+
+def stored_edges(con) -> set[tuple[int, int]]:
+    return {(int(s[1:]), int(t[1:])) for s, t in con.execute("SELECT source, target FROM outlet_influence").fetchall()}
+
+
+def test_the_network_from_paragraph_narratives_is_the_generated_one_and_nightly_updates_continue_it(con):
+    sim = simulate.simulate(seed=505)
+    cascades = int(sim.cascade.max()) + 1
+    old, new = range(0, cascades - 30), range(cascades - 30, cascades)
+    load_cascades(con, sim, old)
+    first = update_influence(con)
+    assert (first.mode, first.reason) == ("full", "first build")
+    assert update_influence(con).mode == "unchanged"
+
+    # a night brings 30 new narratives: only they are computed again
+    before = con.execute("SELECT * EXCLUDE (computed_at) FROM narrative_cascades ORDER BY ALL").pl()
+    load_cascades(con, sim, new)
+    night = update_influence(con)
+    assert (night.mode, night.changed) == ("incremental", 30)
+    precision, recall = simulate.precision_recall(stored_edges(con), sim.edges)
+    assert precision >= 0.8 and recall >= 0.8, (precision, recall)
+    after = con.execute("SELECT * EXCLUDE (computed_at) FROM narrative_cascades ORDER BY ALL").pl()
+    untouched = after.filter(~pl.col("narrative_id").is_in([f"n{c}" for c in new]))
+    assert untouched.height == before.height and after.height == len(sim.node)
+    # an adoption changes the parent of at most a few old cascades; the rest are as they were
+    assert before.join(untouched, on=before.columns, how="semi", nulls_equal=True).height >= 0.95 * before.height
+
+    # the incremental network is close to what a full rebuild finds
+    incremental = stored_edges(con)
+    rebuilt = update_influence(con, full=True)
+    assert rebuilt.mode == "full"
+    full = stored_edges(con)
+    assert len(incremental & full) >= 0.9 * len(incremental | full)
+
+    # the tables agree with each other
+    check = con.execute("""
+        SELECT count(*) FILTER (WHERE e.support <> s.support) AS bad_support,
+               count(*) FILTER (WHERE abs(e.weight - s.support / r.narratives) > 1e-9) AS bad_weight
+        FROM outlet_influence e
+        JOIN (SELECT parent_outlet AS source, outlet AS target, count(*) AS support FROM narrative_cascades
+              WHERE parent_outlet IS NOT NULL GROUP BY ALL) s USING (source, target)
+        JOIN outlet_roles r ON r.outlet = e.source""").fetchone()
+    assert check == (0, 0)
+    roles = con.execute("SELECT sum(narratives), sum(led + amplified + followed) FROM outlet_roles").fetchone()
+    assert roles[0] == len(sim.node) and 0 < roles[1] < roles[0]
+
+
+def test_roles_in_one_cascade_and_quick_followers(con):
+    """o0 starts three narratives, o1 follows it a day later and o2 a day after o1 (o2 never directly after o0)."""
+    from narrative_tracker.surfaces.network import narrative_roles, quick_followers
+
+    cascade = np.repeat(np.arange(12), 3)
+    node = np.tile([0, 1, 2], 12)
+    day = np.tile([0, 1, 2], 12) + np.repeat(np.arange(12) * 50, 3)
+    load_cascades(con, simulate.Simulation({(0, 1), (1, 2)}, cascade, node, day))
+    update_influence(con, netinf.NetinfSettings(min_gain=1.0, min_support=2))
+    assert stored_edges(con) == {(0, 1), (1, 2)}
+    roles = dict(con.execute("SELECT outlet, role FROM narrative_cascades WHERE narrative_id = 'n0'").fetchall())
+    assert roles == {"o0": "leader", "o1": "amplifier", "o2": "follower"}
+    assert con.execute("SELECT role, led, followers FROM outlet_roles WHERE outlet = 'o0'").fetchone() == ("leader", 12, 1)
+    by_narrative = narrative_roles(con, ["n0", "n1"])
+    assert [r["outlet"] for r in by_narrative["n0"]["leader"]] == ["o0"]
+    assert [r["outlet"] for r in by_narrative["n0"]["amplifier"]] == ["o1"]
+    quick = quick_followers(con, "o0", days=1, min_narratives=2)
+    assert quick.to_dicts() == [{"outlet": "o1", "narratives": 12, "mean_lag_days": 1.0}]
+
+
+def test_changed_settings_and_a_refuting_paragraph(con):
+    sim = simulate.Simulation(set(), np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([0, 1, 0, 2]))
+    load_cascades(con, sim)
+    assert update_influence(con).mode == "full"
+    assert update_influence(con, netinf.NetinfSettings(mean_lag_days=3.0)).reason == "settings changed"
+    # a debunk is no adoption: o1 refuting n1 leaves n1 with o0 alone
+    con.execute("UPDATE paragraph_narratives SET stance = 'refutes' WHERE paragraph_id LIKE 'n1-o1%'")
+    night = update_influence(con, netinf.NetinfSettings(mean_lag_days=3.0))
+    assert night.changed == 1
+    assert con.execute("SELECT list(outlet) FROM narrative_cascades WHERE narrative_id = 'n1'").fetchone()[0] == ["o0"]
+
+
+def test_the_asset_materialises_and_shows_the_top_edges(tmp_path):
+    import dagster as dg
+
+    from assets.network import outlet_influence, paragraph_copies
+    from assets.resources import NarrativeDB
+    from narrative_tracker import db
+
+    path = tmp_path / "net.duckdb"
+    with db.connection(path) as con:
+        load_cascades(con, simulate.simulate(seed=606, cascades=300))
+    result = dg.materialize([paragraph_copies, outlet_influence], resources={"db": NarrativeDB(path=str(path))})
+    assert result.success
+    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    influence = meta["outlet_influence"]
+    assert influence["mode"].value == "full" and influence["dagster/row_count"].value > 20
+    assert "| source | target |" in influence["top_edges"].value and "data:image/png;base64," in influence["network"].value
+    assert meta["paragraph_copies"]["texts_indexed"].value == 0  # generated paragraphs are two words: never indexed
