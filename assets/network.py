@@ -1,6 +1,7 @@
 """Stage 5b assets: copies across outlets (syndication) and the outlet influence network (who leads whom)."""
 
 import dagster as dg
+from pydantic import Field
 
 from assets.partitions import DUCKDB_POOL
 from assets.resources import NarrativeDB
@@ -36,6 +37,10 @@ def paragraph_copies(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
     })
 
 
+class InfluenceConfig(dg.Config):
+    full: bool = Field(default=False, description="Rebuild the network from every cascade instead of updating the changed ones.")
+
+
 @dg.asset(
     deps=["discovered_narratives", "codebook_assignments", "paragraph_copies"],
     pool=DUCKDB_POOL,
@@ -43,9 +48,9 @@ def paragraph_copies(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.M
     description="Who leads whom: the outlet -> outlet influence network inferred by NETINF from the order outlets take "
                 "narratives up (outlet_influence, outlet_roles, narrative_cascades). Nightly: only changed narratives.",
 )
-def outlet_influence(context: dg.AssetExecutionContext, db: NarrativeDB) -> dg.MaterializeResult:
+def outlet_influence(context: dg.AssetExecutionContext, config: InfluenceConfig, db: NarrativeDB) -> dg.MaterializeResult:
     with db.connect() as con:
-        report = update_influence(con)
+        report = update_influence(con, full=config.full)
         edges = top_edges(con, 15)
         plot = charts.markdown_image(charts.influence_network(con), "influence network") if edges.height else "_no edges yet_"
     return dg.MaterializeResult(metadata={

@@ -144,3 +144,33 @@ def test_the_asset_materialises_and_shows_the_top_edges(tmp_path):
     assert influence["mode"].value == "full" and influence["dagster/row_count"].value > 20
     assert "| source | target |" in influence["top_edges"].value and "data:image/png;base64," in influence["network"].value
     assert meta["paragraph_copies"]["texts_indexed"].value == 0  # generated paragraphs are two words: never indexed
+
+
+def test_the_report_shows_leaders_amplifiers_the_network_and_quick_followers(tmp_path):
+    from narrative_tracker import db
+    from narrative_tracker.surfaces.report import write_report
+
+    path = tmp_path / "r.duckdb"
+    with db.connection(path) as con:
+        load_cascades(con, simulate.simulate(seed=7, nodes=20, leaders=2, cascades=120))
+        update_influence(con)
+        leader = con.execute("SELECT outlet FROM outlet_roles ORDER BY led DESC, followers DESC, outlet LIMIT 1").fetchone()[0]
+        top = con.execute("SELECT source, target FROM outlet_influence ORDER BY support DESC, weight DESC LIMIT 1").fetchone()
+    db.publish(path)
+    html = write_report(path, tmp_path / "r.html").read_text()
+    section = html.split("<h2>Who leads whom</h2>")[1].split("<h2>Charts</h2>")[0]
+    assert "<th>leaders</th><th>amplifiers</th>" in section and "+" in section
+    assert f"<td>{top[0]}</td><td>{top[1]}</td>" in section
+    assert f"within a day of {leader}</h3>" in section and "<svg" in section
+
+
+def test_the_report_says_when_there_is_no_network_yet(tmp_path):
+    from narrative_tracker import db
+    from narrative_tracker.surfaces.report import write_report
+
+    path = tmp_path / "e.duckdb"
+    with db.connection(path) as con:
+        load_cascades(con, simulate.Simulation(set(), np.array([0, 0]), np.array([0, 1]), np.array([0, 1])))
+        update_influence(con)
+    db.publish(path)
+    assert "No influence edges yet" in write_report(path, tmp_path / "e.html").read_text()

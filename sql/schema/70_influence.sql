@@ -9,7 +9,7 @@ CREATE TABLE IF NOT EXISTS narrative_cascades (
     first_day        DATE NOT NULL,      -- the outlet's first day carrying the narrative (refuting paragraphs excluded)
     paragraphs       BIGINT NOT NULL,    -- its paragraphs carrying the narrative (refuting ones excluded)
     lag_days         INTEGER NOT NULL,   -- days after the narrative's first adoption by anyone
-    parent_outlet    VARCHAR,            -- the outlet it most likely took the narrative from (an outlet_influence edge);
+    parent_outlet    VARCHAR,            -- the outlet it most likely took the narrative from (an outlet_influence edge),
                                          --   NULL: from outside the network (it originated it, or nobody it follows carried it first)
     parent_lag_days  INTEGER,            -- days behind that parent
     followers        INTEGER NOT NULL,   -- outlets of this cascade whose parent_outlet is this outlet
