@@ -174,3 +174,31 @@ def test_the_report_says_when_there_is_no_network_yet(tmp_path):
         update_influence(con)
     db.publish(path)
     assert "No influence edges yet" in write_report(path, tmp_path / "e.html").read_text()
+
+
+def test_the_prediction_benchmark_ranks_with_the_network_and_with_volume_on_the_fixture(tmp_path):
+    """benchmarks/influence_prediction.py on the attributed 400-claim EUvsDisinfo fixture (tags as narratives); its
+    metrics on known cases; a missing corpus stops it with status 2 before anything is built."""
+    import subprocess
+    import sys
+
+    from conftest import FIXTURES, REPO
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import influence_prediction as bench
+
+    assert bench.average_precision(["a", "x", "b"], {"a", "b"}) == (1 + 2 / 3) / 2
+    reach = bench.propagate("a", {"a": {"b": 0.5}, "b": {"c": 0.5}})
+    assert reach == {"b": 0.5, "c": 0.25}
+    adoptions = bench.tag_cascades(FIXTURES / "euvsdisinfo" / "posts.csv")
+    train, test = bench.split(adoptions, dt.date(2021, 2, 1))
+    strict, _ = bench.split(adoptions, dt.date(2021, 2, 1), strict=True)
+    assert train["first_day"].max() > dt.date(2021, 2, 1) > strict["first_day"].max()
+    assert not set(train["narrative_id"]) & set(test["narrative_id"])
+    result = bench.evaluate(train, test)
+    assert result["test_narratives"] > 5
+    for name in ("network", "volume"):
+        assert 0 < result[name]["MAP"] <= 1 and 0 <= result[name]["recall@10"] <= 1
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "influence_prediction.py"), "--corpus",
+                           str(tmp_path / "none.csv")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--corpus" in done.stderr
