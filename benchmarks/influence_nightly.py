@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_option(parser, EUVSDISINFO)
     parser.add_argument("--nights", type=int, default=3, help="the last N days with claims are replayed as nights")
+    parser.add_argument("--since", help="only claims from this day on (default: the whole file)")
     parser.add_argument("--work", help="folder for the databases (default: a temporary one)")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "influence_nightly.json"))
     args = parser.parse_args(argv)
@@ -83,10 +84,12 @@ def main(argv: list[str] | None = None) -> dict:
 
     corpus = DailyCorpus(corpus_path)
     days = sorted(dt.date.fromisoformat(d) for d in corpus.by_day)
+    if args.since:
+        days = [d for d in days if d >= dt.date.fromisoformat(args.since)]
     nights = days[-args.nights:]
     work = Path(args.work or tempfile.mkdtemp(prefix="influence-nightly-"))
     work.mkdir(parents=True, exist_ok=True)
-    inbox, db_path = work / "inbox", work / "nightly.duckdb"
+    inbox, db_path = work / "inbox", work / "pipeline.duckdb"
     inbox.mkdir(exist_ok=True)
     base_csv = work / "base.csv"
     with open(base_csv, "w", newline="", encoding="utf-8") as out:
@@ -123,11 +126,11 @@ def main(argv: list[str] | None = None) -> dict:
         night_seconds = time.perf_counter() - began
         asset = meta["outlet_influence"]
         # the same night's network step again, in this process: nightly update vs full rebuild on the same data
-        with db.connection(copy_db(working, work, "nightly")) as con:
+        with db.connection(copy_db(working, work, "ab_nightly")) as con:
             with_previous_tables(con, previous)
             copies_nightly = update_copies(con)
             nightly = update_influence(con)
-        with db.connection(copy_db(working, work, "full")) as con:
+        with db.connection(copy_db(working, work, "ab_full")) as con:
             copies_full = update_copies(con, rebuild=True)
             full = update_influence(con, full=True)
         row = {
@@ -149,8 +152,9 @@ def main(argv: list[str] | None = None) -> dict:
     summary = {
         "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared with other work (timings contended)",
-        "command": f"python benchmarks/influence_nightly.py --nights {args.nights} --out {args.out}",
-        "corpus": str(corpus_path),
+        "command": f"python benchmarks/influence_nightly.py --nights {args.nights}" + (f" --since {args.since}" if args.since else "")
+                   + f" --out {args.out}",
+        "corpus": str(corpus_path), "since": args.since,
         "base": {"claims_before": nights[0].isoformat(), "pipeline_seconds": round(base_seconds, 1),
                  "network_mode": base_meta["outlet_influence"]["mode"].value,
                  "network_seconds": base_meta["outlet_influence"]["seconds"].value,

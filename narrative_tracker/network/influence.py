@@ -8,15 +8,17 @@ most likely, and the most likely parent of every adoption. Stored in DuckDB:
 * ``narrative_cascades`` — one row per narrative and outlet: first day, lag, most likely parent, role in that
   cascade (leader / amplifier / follower / independent);
 * ``outlet_influence`` — the edges: weight (how often the target took a narrative from the source, over the
-  source's narratives), support, median lag, copied paragraphs (syndication, ``paragraph_copies``), NETINF gain;
+  source's narratives), support, median lag, NETINF gain (the ``outlet_copies`` view beside it counts copying);
 * ``outlet_roles`` — per outlet over all narratives: how often it led, amplified, followed.
 
-**Nightly, incrementally.** ``update_influence`` compares the adoptions with the stored cascades. Narratives whose
-adoptions did not change keep their cascade; the changed ones get pairs and parents again, and the greedy continues
-from the stored network with the candidate edges those cascades bring (each candidate's gain is still counted over
-every cascade, through ``sql/queries/influence_candidate_pairs.sql``). Edges are added, never removed, by a nightly
-update; a full rebuild starts over when the settings change, when there is no network yet, or once the narratives
-changed since the last full rebuild exceed ``full_rebuild_share`` of all narratives.
+**Nightly, incrementally.** A fingerprint of each narrative's assignments (``paragraph_narratives`` alone, no join)
+tells which narratives may have changed since the last update (``cascade_fingerprints``); only their adoptions are
+computed again and compared with the stored cascades. Narratives whose adoptions did not change keep their cascade;
+the changed ones get pairs and parents again, and the greedy continues from the stored network with the candidate
+edges those cascades bring (each candidate's gain is still counted over every cascade it occurs in). A nightly
+update adds edges and recounts every edge's statistics (an edge that explains nothing any more is dropped); a full
+rebuild starts over when the settings change, when there is no network yet, or once the narratives changed since
+the last full rebuild exceed ``full_rebuild_share`` of all narratives.
 """
 
 from __future__ import annotations
@@ -30,12 +32,13 @@ import numpy as np
 import polars as pl
 
 from narrative_tracker import db
-from narrative_tracker.network.netinf import NetinfSettings, Pairs, best_parents, cascade_pairs, greedy, lag_log_likelihood
+from narrative_tracker.network.netinf import NetinfSettings, Pairs, cascade_pairs, greedy, lag_log_likelihood
 
 SETTINGS_KEY = "influence_settings"
 CHANGED_KEY = "influence_changed_since_full"
 FULL_REBUILD_SHARE = 0.25  # a full rebuild once this share of the narratives changed since the last one
-EPOCH = dt.date(1970, 1, 1)
+ADOPTION_SCHEMA = {"narrative_id": pl.String, "outlet": pl.String, "first_day": pl.Date, "paragraphs": pl.Int64}
+ADOPTION_COLUMNS = list(ADOPTION_SCHEMA)
 
 
 @dataclasses.dataclass
@@ -63,12 +66,10 @@ def _days(dates: pl.Series) -> np.ndarray:
     return (dates.cast(pl.Date).cast(pl.Int32)).to_numpy().astype(np.int64)
 
 
-def changed_narratives(current: pl.DataFrame, stored: pl.DataFrame) -> set[str]:
-    """Narratives whose set of (outlet, first day) differs between the two frames (new and vanished ones included)."""
-    keys = ["narrative_id", "outlet", "first_day"]
-    a, b = current.select(keys), stored.select(keys)
-    diff = pl.concat([a.join(b, on=keys, how="anti"), b.join(a, on=keys, how="anti")])
-    return set(diff["narrative_id"].to_list())
+def _cascades(adoptions: pl.DataFrame) -> np.ndarray:
+    """A number per narrative; the rows of a narrative must be contiguous (as the queries return them)."""
+    ids = adoptions["narrative_id"]
+    return (ids != ids.shift(1)).fill_null(True).cum_sum().to_numpy().astype(np.int64)
 
 
 def _cascade_rows(adoptions: pl.DataFrame, parent: np.ndarray, parent_lag: np.ndarray, outlets: list[str]) -> pl.DataFrame:
@@ -92,13 +93,23 @@ def _cascade_rows(adoptions: pl.DataFrame, parent: np.ndarray, parent_lag: np.nd
              "followers", "role")
 
 
-def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame, touched: set[str], edges: pl.DataFrame, full: bool,
-           settings: NetinfSettings, changed_since_full: int, now: dt.datetime) -> None:
-    touched_frame = pl.DataFrame({"narrative_id": sorted(touched)}, schema={"narrative_id": pl.String})
+def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame | None, touched: set[str], edges: pl.DataFrame | None,
+           fingerprints: pl.DataFrame, flagged: list[str], full: bool, settings: NetinfSettings, changed_since_full: int,
+           now: dt.datetime) -> None:
+    """One transaction: the cascades of the ``touched`` narratives and the fingerprints of the ``flagged`` ones; with
+    ``edges``, the edges and roles recomputed from every cascade."""
+    ids = {"narrative_id": pl.String}
+    frames = {"staged_cascades": cascades if cascades is not None else _cascade_rows(pl.DataFrame(schema=ADOPTION_SCHEMA), np.zeros(0, np.int64), np.zeros(0, np.int64), []),
+              "staged_touched": pl.DataFrame({"narrative_id": sorted(touched)}, schema=ids),
+              "staged_flagged": pl.DataFrame({"narrative_id": sorted(flagged)}, schema=ids),
+              "staged_fingerprints": fingerprints,
+              "staged_edges": edges if edges is not None else _edge_frame([])}
 
     def work():
-        with db.staged(con, staged_cascades=cascades, staged_touched=touched_frame, staged_edges=edges):
-            db.run_script(con, "influence_write", {"full": full, "now": now})
+        with db.staged(con, **frames):
+            db.run_script(con, "influence_write_cascades", {"full": full, "now": now})
+            if edges is not None:
+                db.run_script(con, "influence_write_network", {"now": now})
         db.set_meta(con, SETTINGS_KEY, settings.fingerprint())
         db.set_meta(con, CHANGED_KEY, str(changed_since_full))
 
@@ -116,8 +127,7 @@ def infer_network(adoptions: pl.DataFrame, settings: NetinfSettings) -> tuple[pl
     outlets = sorted(set(adoptions["outlet"].to_list()))
     index = {o: i for i, o in enumerate(outlets)}
     node = np.array([index[o] for o in adoptions["outlet"].to_list()], dtype=np.int64)
-    cascade = adoptions["narrative_id"].rank("dense").to_numpy().astype(np.int64) if adoptions.height else np.zeros(0, np.int64)
-    pairs = cascade_pairs(cascade, node, _days(adoptions["first_day"]), settings)
+    pairs = cascade_pairs(_cascades(adoptions), node, _days(adoptions["first_day"]), settings)
     result = greedy(pairs, adoptions.height, settings, np.bincount(node, minlength=len(outlets)))
     edges = _edge_frame([(outlets[s], outlets[t], g, k + 1) for k, (s, t, g) in enumerate(result.edges)])
     return edges, _cascade_rows(adoptions, result.parent, result.parent_lag, outlets)
@@ -134,83 +144,77 @@ def edge_statistics(edges: pl.DataFrame, cascades: pl.DataFrame) -> pl.DataFrame
             .with_columns(weight=pl.col("support") / pl.col("narratives")).drop("narratives"))
 
 
-def full_rebuild(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, settings: NetinfSettings, now: dt.datetime,
-                 stored_narratives: set[str]) -> tuple[int, int]:
-    """Infer the network from every cascade and store it; returns (edges, new edges)."""
-    edges, rows = infer_network(current, settings)
-    _write(con, rows, stored_narratives | set(current["narrative_id"].to_list()), edges, True, settings, 0, now)
-    return edges.height, edges.height
+def _adoptions(con: duckdb.DuckDBPyConnection, narratives: list[str] | None) -> pl.DataFrame:
+    """The adoptions of the given narratives (all when None), from ``paragraph_narratives``."""
+    only = pl.DataFrame({"narrative_id": narratives or []}, schema={"narrative_id": pl.String})
+    with db.staged(con, staged_narratives=only):
+        return con.execute(db.query("influence_adoptions"), {"all": narratives is None}).pl()
 
 
-def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, stored: pl.DataFrame,
-                       changed: set[str], settings: NetinfSettings, now: dt.datetime, changed_since_full: int) -> tuple[int, int]:
-    """Continue the greedy from the stored network over the changed cascades (module docstring); returns (edges, new edges)."""
+def full_rebuild(con: duckdb.DuckDBPyConnection, fingerprints: pl.DataFrame, held: set[str], settings: NetinfSettings,
+                 now: dt.datetime) -> tuple[int, int, int]:
+    """Infer the network from every cascade and store it; returns (adoptions, edges, new edges)."""
+    adoptions = _adoptions(con, None)
+    edges, rows = infer_network(adoptions, settings)
+    _write(con, rows, held | set(adoptions["narrative_id"].to_list()), edges, fingerprints, [], True, settings, 0, now)
+    return adoptions.height, edges.height, edges.height
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``np.isin`` for a sorted, unique ``sorted_set`` by binary search (no sort of ``values``)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return sorted_set[at] == values
+
+
+def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, changed: set[str], fingerprints: pl.DataFrame,
+                       flagged: list[str], settings: NetinfSettings, now: dt.datetime, changed_since_full: int) -> tuple[int, int]:
+    """Continue the greedy from the stored network over the changed cascades (module docstring); returns (edges, new edges).
+
+    Candidate edges are the pairs of the changed cascades that are not edges yet; each is weighed over every
+    cascade it occurs in (unchanged cascades start from their stored parents), so only edges the changed cascades
+    bring above the stopping threshold are added. Pairs are cheap (vectorised); the greedy, the costly part of a
+    full rebuild, only looks at the candidates."""
     stored_edges = con.execute(db.query("influence_stored_edges")).pl()
     outlets = sorted(set(current["outlet"].to_list()) | set(stored_edges["source"].to_list()) | set(stored_edges["target"].to_list()))
     index = {o: i for i, o in enumerate(outlets)}
-    fixed = {(index[s], index[t]) for s, t in zip(stored_edges["source"].to_list(), stored_edges["target"].to_list())}
-
-    # 1. the changed cascades: every candidate pair, parents from the stored edges
-    fresh = current.filter(pl.col("narrative_id").is_in(sorted(changed)))
-    node = np.array([index[o] for o in fresh["outlet"].to_list()], dtype=np.int64)
-    cascade = fresh["narrative_id"].rank("dense").to_numpy().astype(np.int64) if fresh.height else np.zeros(0, np.int64)
-    pairs = cascade_pairs(cascade, node, _days(fresh["first_day"]), settings)
     width = len(outlets)
+    fixed = {(index[s], index[t]) for s, t in zip(stored_edges["source"].to_list(), stored_edges["target"].to_list())}
     fixed_codes = np.array(sorted(s * width + t for s, t in fixed), dtype=np.int64)
-    is_new = ~np.isin(pairs.source * width + pairs.target, fixed_codes)
-    candidates = sorted({(int(s), int(t)) for s, t in zip(pairs.source[is_new], pairs.target[is_new])})
 
-    # 2. the same candidate edges in the unchanged cascades, with each target's stored parent as its best so far
-    frame = pl.DataFrame({"source": [outlets[s] for s, _ in candidates], "target": [outlets[t] for _, t in candidates]},
-                         schema={"source": pl.String, "target": pl.String})
-    changed_frame = pl.DataFrame({"narrative_id": sorted(changed)}, schema={"narrative_id": pl.String})
-    with db.staged(con, staged_candidates=frame, staged_changed=changed_frame):
-        old = con.execute(db.query("influence_candidate_pairs"), {"max_lag": settings.max_lag_days}).pl()
-    old_slots = old.select("narrative_id", "target", "parent_outlet", "parent_lag_days").unique(["narrative_id", "target"], maintain_order=True)
-    slot_of = {(n, t): fresh.height + i for i, (n, t) in enumerate(zip(old_slots["narrative_id"].to_list(), old_slots["target"].to_list()))}
-    old_lag = old["lag"].to_numpy().astype(np.int64)
-    old_weight = lag_log_likelihood(old_lag, settings.mean_lag_days) - np.log(settings.epsilon)
-    keep = old_weight > 0
-    old_pairs = Pairs(
-        np.array([index[s] for s in old["source"].to_list()], dtype=np.int64),
-        np.array([index[t] for t in old["target"].to_list()], dtype=np.int64),
-        np.array([slot_of[(n, t)] for n, t in zip(old["narrative_id"].to_list(), old["target"].to_list())], dtype=np.int64),
-        old_lag, old_weight).take(keep)
-    n_slots = fresh.height + old_slots.height
-    parent = np.full(n_slots, -1, dtype=np.int64)
-    parent_lag = np.full(n_slots, -1, dtype=np.int64)
-    parent_weight = np.zeros(n_slots)
-    stored_parent = old_slots["parent_outlet"].to_list()
-    stored_lag = old_slots["parent_lag_days"].to_list()
-    for i, (p, lag) in enumerate(zip(stored_parent, stored_lag)):
-        if p is not None:
-            parent[fresh.height + i] = index[p]
-            parent_lag[fresh.height + i] = lag
-            parent_weight[fresh.height + i] = float(lag_log_likelihood(np.array([lag]), settings.mean_lag_days)[0] - np.log(settings.epsilon))
-    carried = current.group_by("outlet").len()
-    source_cascades = np.zeros(width, dtype=np.int64)
-    source_cascades[[index[o] for o in carried["outlet"].to_list()]] = carried["len"].to_numpy()
-    result = greedy(Pairs.concat([pairs, old_pairs]), n_slots, settings, source_cascades, fixed=fixed,
+    # every adoption (``current``: the stored cascades of the unchanged narratives, the new adoptions of the changed
+    # ones); the unchanged ones keep their stored parent as the best explanation so far
+    fresh = current["narrative_id"].is_in(sorted(changed)).to_numpy()
+    parent = np.array([index[p] if p is not None else -1 for p in current["parent_outlet"].to_list()], dtype=np.int64)
+    parent_lag = current["parent_lag_days"].fill_null(-1).to_numpy().astype(np.int64)
+    parent[fresh], parent_lag[fresh] = -1, -1
+    parent_weight = np.where(parent >= 0, lag_log_likelihood(parent_lag, settings.mean_lag_days) - np.log(settings.epsilon), 0.0)
+
+    node = np.array([index[o] for o in current["outlet"].to_list()], dtype=np.int64)
+    cascade, day = _cascades(current), _days(current["first_day"])
+    # candidates: the pairs of the changed cascades that are no edge yet; then every cascade's pairs among their outlets
+    mine = cascade_pairs(cascade[fresh], node[fresh], day[fresh], settings, slot=np.flatnonzero(fresh))
+    code = mine.source * width + mine.target
+    candidates = np.unique(code[~_member(code, fixed_codes)])
+    ends = np.unique(np.r_[candidates // width, candidates % width])
+    rows = ~fresh & _member(node, ends)
+    theirs = cascade_pairs(cascade[rows], node[rows], day[rows], settings, slot=np.flatnonzero(rows))
+    pairs = Pairs.concat([mine, theirs.take(_member(theirs.source * width + theirs.target, candidates))])
+    carried = np.bincount(node, minlength=width)
+    result = greedy(pairs, current.height, settings, carried, fixed=fixed,
                     parent=parent, parent_weight=parent_weight, parent_lag=parent_lag)
 
-    # 3. rewrite the changed cascades, and the unchanged ones where a new edge now explains an adoption better
-    reparented = {n for (n, _t), s in slot_of.items() if result.parent[s] != parent[s]}
-    rows = [_cascade_rows(fresh, result.parent[: fresh.height], result.parent_lag[: fresh.height], outlets)]
-    if reparented:
-        again = stored.filter(pl.col("narrative_id").is_in(sorted(reparented)))
-        new_parent = {(n, t): (outlets[result.parent[s]], int(result.parent_lag[s]))
-                      for (n, t), s in slot_of.items() if n in reparented and result.parent[s] >= 0}
-        p_idx, p_lag = [], []
-        for n, o, p, lag in zip(again["narrative_id"].to_list(), again["outlet"].to_list(),
-                                again["parent_outlet"].to_list(), again["parent_lag_days"].to_list()):
-            p, lag = new_parent.get((n, o), (p, lag))
-            p_idx.append(index[p] if p is not None else -1)
-            p_lag.append(lag if lag is not None else -1)
-        rows.append(_cascade_rows(again.select(current.columns), np.array(p_idx), np.array(p_lag), outlets))
+    # rewrite the changed cascades, and the unchanged ones where a new edge now explains an adoption better
+    moved = ~fresh & (result.parent != parent)
+    touched = changed | set(current.filter(pl.Series(moved))["narrative_id"].to_list())
+    rewrite = current["narrative_id"].is_in(sorted(touched)).to_numpy()
+    rows = _cascade_rows(current.select(ADOPTION_COLUMNS).filter(pl.Series(rewrite)), result.parent[rewrite],
+                         result.parent_lag[rewrite], outlets)
     next_rank = (max(stored_edges["rank"].to_list()) if stored_edges.height else 0) + 1
     edges = pl.concat([stored_edges.select("source", "target", "gain", "rank").cast({"rank": pl.Int32}),
                        _edge_frame([(outlets[s], outlets[t], g, next_rank + k) for k, (s, t, g) in enumerate(result.edges)])])
-    _write(con, pl.concat(rows), changed | reparented, edges, False, settings, changed_since_full, now)
+    _write(con, rows, touched, edges, fingerprints, flagged, False, settings, changed_since_full, now)
     return edges.height, len(result.edges)
 
 
@@ -221,25 +225,45 @@ def update_influence(con: duckdb.DuckDBPyConnection, settings: NetinfSettings | 
     began = time.perf_counter()
     settings = settings or NetinfSettings()
     now = now or _now()
-    current = con.execute(db.query("influence_adoptions")).pl()
+    prints = con.execute(db.query("influence_fingerprints")).pl()  # every narrative, and whether its assignments changed
+    flagged = prints.filter(pl.col("changed"))
     stored = con.execute(db.query("influence_stored")).pl()
-    changed = changed_narratives(current, stored)
-    narratives = current["narrative_id"].n_unique()
-    since_full = int(_meta(con, CHANGED_KEY) or 0) + len(changed)
-    reason = ""
-    if full:
-        reason = "asked"
-    elif _meta(con, SETTINGS_KEY) != settings.fingerprint():
-        reason = "first build" if stored.is_empty() else "settings changed"
-    elif since_full > full_rebuild_share * max(narratives, 1):
-        reason = f"{since_full} narratives changed since the last full rebuild (> {full_rebuild_share:.0%})"
+    held = set(stored["narrative_id"].unique().to_list())
+    keep = prints.filter(pl.col("fingerprint").is_not_null()).drop("changed")
+    reason = "asked" if full else ""
+    if not reason and _meta(con, SETTINGS_KEY) != settings.fingerprint():
+        reason = "first build" if not held else "settings changed"
     if reason:
-        edges, new = full_rebuild(con, current, settings, now, set(stored["narrative_id"].to_list()))
-        mode = "full"
-    elif changed:
-        edges, new = incremental_update(con, current, stored, changed, settings, now, since_full)
+        adoptions, edges, new = full_rebuild(con, keep, held, settings, now)
+        return InfluenceReport("full", con.execute("SELECT count(DISTINCT narrative_id) FROM narrative_cascades").fetchone()[0],
+                               flagged.height, adoptions, edges, new, time.perf_counter() - began, reason)
+    if not flagged.height:  # no assignment moved since the last update
+        return InfluenceReport("unchanged", len(held), 0, stored.height, con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0],
+                               0, time.perf_counter() - began)
+    # the flagged narratives' adoptions now, against what is stored: the narratives whose cascade really changed
+    fresh = _adoptions(con, flagged["narrative_id"].to_list())
+    keys = ["narrative_id", "outlet", "first_day"]
+    was = stored.filter(pl.col("narrative_id").is_in(flagged["narrative_id"].to_list())).select(keys)
+    now_keys = fresh.select(keys)
+    changed = set(pl.concat([now_keys.join(was, on=keys, how="anti"), was.join(now_keys, on=keys, how="anti")])["narrative_id"].to_list())
+    since_full = int(_meta(con, CHANGED_KEY) or 0) + len(changed)
+    # the stored cascades of the unchanged narratives, then the changed ones as they are now (each narrative's rows together)
+    current = pl.concat([stored.filter(~pl.col("narrative_id").is_in(sorted(changed))).select(*ADOPTION_COLUMNS, "parent_outlet", "parent_lag_days"),
+                         fresh.filter(pl.col("narrative_id").is_in(sorted(changed))).with_columns(
+                             parent_outlet=pl.lit(None, pl.String), parent_lag_days=pl.lit(None, pl.Int32))],
+                        how="vertical_relaxed")
+    narratives = current["narrative_id"].n_unique()
+    if since_full > full_rebuild_share * max(narratives, 1):
+        reason = f"{since_full} narratives changed since the last full rebuild (> {full_rebuild_share:.0%})"
+        adoptions, edges, new = full_rebuild(con, keep, held, settings, now)
+        return InfluenceReport("full", narratives, len(changed), adoptions, edges, new, time.perf_counter() - began, reason)
+    touched_prints = keep.filter(pl.col("narrative_id").is_in(flagged["narrative_id"].to_list()))
+    if changed:
+        edges, new = incremental_update(con, current, changed, touched_prints, flagged["narrative_id"].to_list(),
+                                        settings, now, since_full)
         mode = "incremental"
     else:
-        edges = con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0]
-        new, mode = 0, "unchanged"
-    return InfluenceReport(mode, narratives, len(changed), current.height, edges, new, time.perf_counter() - began, reason)
+        edges, new, mode = con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0], 0, "unchanged"
+        # assignments moved without changing any cascade: remember their fingerprints
+        _write(con, None, set(), None, touched_prints, flagged["narrative_id"].to_list(), False, settings, since_full, now)
+    return InfluenceReport(mode, narratives, len(changed), current.height, edges, new, time.perf_counter() - began)

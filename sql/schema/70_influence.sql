@@ -25,7 +25,6 @@ CREATE TABLE IF NOT EXISTS outlet_influence (
     weight             DOUBLE NOT NULL,  -- support / narratives the source carried: how often the target took one up from it
     support            INTEGER NOT NULL, -- narratives in which the target most likely took it from the source
     median_lag_days    DOUBLE,           -- median days between the two, over those narratives
-    copied_paragraphs  BIGINT NOT NULL,  -- paragraphs of the target that copy a paragraph the source carried first (paragraph_copies)
     gain               DOUBLE NOT NULL,  -- log-likelihood NETINF gained by adding the edge (nats)
     rank               INTEGER NOT NULL, -- order the greedy chose it in (1 = first); nightly additions continue the count
     computed_at        TIMESTAMP NOT NULL
@@ -46,4 +45,12 @@ CREATE TABLE IF NOT EXISTS outlet_roles (
     sources            INTEGER NOT NULL, -- outlets it has an edge from (in-degree)
     role               VARCHAR NOT NULL, -- its most frequent role: leader | amplifier | follower | independent
     computed_at        TIMESTAMP NOT NULL
+);
+
+-- cascade_fingerprints: what each narrative's assignments looked like at the last influence update (a hash of its
+-- paragraph ids and refuting flags): the nightly update recomputes the adoptions of the narratives whose fingerprint moved.
+CREATE TABLE IF NOT EXISTS cascade_fingerprints (
+    narrative_id  VARCHAR NOT NULL,  -- joins narratives
+    fingerprint   UBIGINT NOT NULL,  -- bit_xor of hash(paragraph_id, refutes) over its paragraph_narratives rows
+    assignments   BIGINT NOT NULL    -- its paragraph_narratives rows
 );

@@ -129,6 +129,19 @@ FROM paragraph_copies AS c
 JOIN paragraphs AS s ON s.paragraph_id = c.source_paragraph_id
 GROUP BY c.copy_group;
 
+-- outlet_copies: who copies whom — per source outlet and copying outlet, the paragraphs copied (exact or edited).
+CREATE OR REPLACE VIEW outlet_copies AS
+SELECT
+    source_outlet,
+    outlet,
+    count(DISTINCT paragraph_id) AS copied_paragraphs,
+    count(DISTINCT paragraph_id) FILTER (WHERE NOT exact) AS edited_paragraphs,
+    min(day) AS first_day,
+    max(day) AS last_day
+FROM paragraph_copies
+WHERE copied
+GROUP BY ALL;
+
 -- narrative_amplification: for each narrative and outlet, when the outlet picked it up relative to the
 -- narrative's first appearance, and how much of it was copied text (syndication, exact or edited) vs its own wording.
 CREATE OR REPLACE VIEW narrative_amplification AS

@@ -1,11 +1,5 @@
--- Store the influence network: the cascades of the narratives that changed (all of them when $full), then the
--- edges' statistics recomputed from every cascade, then the outlets' roles. One transaction (the caller's).
-DELETE FROM narrative_cascades
-WHERE $full OR narrative_id IN (SELECT narrative_id FROM staged_touched);
-INSERT INTO narrative_cascades BY NAME
-SELECT narrative_id, outlet, first_day, paragraphs, lag_days, parent_outlet, parent_lag_days, followers, role,
-       $now AS computed_at
-FROM staged_cascades;
+-- The edges (staged_edges: source, target, gain, rank) with their statistics counted from every cascade, and
+-- every outlet's roles. Edges that explain no adoption any more are dropped.
 DELETE FROM outlet_influence;
 INSERT INTO outlet_influence BY NAME
 WITH support AS (
@@ -16,12 +10,6 @@ WITH support AS (
 ),
 carried AS (
     SELECT outlet AS source, count(*) AS narratives FROM narrative_cascades GROUP BY ALL
-),
-copies AS (
-    SELECT source_outlet AS source, outlet AS target, count(*) AS copied_paragraphs
-    FROM paragraph_copies
-    WHERE copied
-    GROUP BY ALL
 )
 SELECT
     e.source,
@@ -29,14 +17,12 @@ SELECT
     s.support / c.narratives AS weight,
     s.support,
     s.median_lag_days,
-    coalesce(cp.copied_paragraphs, 0) AS copied_paragraphs,
     e.gain,
     e.rank,
     $now AS computed_at
 FROM staged_edges AS e
 JOIN support AS s USING (source, target)
-JOIN carried AS c USING (source)
-LEFT JOIN copies AS cp USING (source, target);
+JOIN carried AS c USING (source);
 DELETE FROM outlet_roles;
 INSERT INTO outlet_roles BY NAME
 WITH per AS (
