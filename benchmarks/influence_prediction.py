@@ -67,10 +67,12 @@ def tag_cascades(corpus: Path) -> pl.DataFrame:
 
 
 def pipeline_cascades(db_path: Path) -> pl.DataFrame:
+    """The adoptions of every narrative the pipeline assigned (``sql/queries/influence_adoptions.sql``)."""
     from narrative_tracker import db
+    from narrative_tracker.network.influence import adoptions
 
     with db.connection(db_path, read_only=True) as con:
-        return con.execute(db.query("influence_adoptions")).pl()
+        return adoptions(con, None)
 
 
 def build_database(corpus: Path, folder: Path) -> tuple[Path, float]:

@@ -127,6 +127,41 @@ def test_changed_settings_and_a_refuting_paragraph(con):
     assert con.execute("SELECT list(outlet) FROM narrative_cascades WHERE narrative_id = 'n1'").fetchone()[0] == ["o0"]
 
 
+def test_a_moved_assignment_that_changes_no_cascade_costs_no_recomputation(con):
+    """Fingerprints flag the narratives whose assignments moved; only those whose adoptions differ are recomputed: a
+    refuting paragraph is no adoption (nothing to redo), a second paragraph of an outlet changes its count."""
+    load_cascades(con, simulate.simulate(seed=808, cascades=80))
+    update_influence(con)
+    con.execute("INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, method, stance, model, assigned_at) "
+                "SELECT paragraph_id, 'n1', partition_date, 1.0, 'codebook', 'refutes', 'm', now() FROM paragraph_narratives "
+                "WHERE narrative_id = 'n2' LIMIT 1")
+    quiet = update_influence(con)
+    assert (quiet.mode, quiet.changed) == ("unchanged", 0)
+    assert update_influence(con).adoptions == 0  # the new fingerprint was kept: nothing flagged any more
+    # a second paragraph of an article already carrying n3, assigned to n3: same outlets and days, one more paragraph
+    outlet, before = con.execute("SELECT outlet, paragraphs FROM narrative_cascades WHERE narrative_id = 'n3' LIMIT 1").fetchone()
+    con.execute("INSERT INTO paragraphs SELECT p.* REPLACE (p.paragraph_id || 'b' AS paragraph_id, 1 AS position) FROM paragraphs p "
+                "WHERE p.paragraph_id = $p", {"p": f"n3-{outlet}-0000"})
+    con.execute("INSERT INTO paragraph_narratives SELECT pn.* REPLACE (pn.paragraph_id || 'b' AS paragraph_id) "
+                "FROM paragraph_narratives pn WHERE pn.paragraph_id = $p", {"p": f"n3-{outlet}-0000"})
+    night = update_influence(con)
+    assert (night.mode, night.changed) == ("unchanged", 0)
+    assert con.execute("SELECT paragraphs FROM narrative_cascades WHERE narrative_id = 'n3' AND outlet = $o",
+                       {"o": outlet}).fetchone()[0] == before + 1
+    # and a changed cascade beside a recounted one: both rewritten, the recount kept
+    con.execute("DELETE FROM paragraph_narratives WHERE narrative_id = 'n4' AND paragraph_id = "
+                "(SELECT max(paragraph_id) FROM paragraph_narratives WHERE narrative_id = 'n4')")
+    con.execute("INSERT INTO paragraph_narratives SELECT pn.* REPLACE (pn.paragraph_id || 'c' AS paragraph_id) "
+                "FROM paragraph_narratives pn WHERE pn.paragraph_id = $p", {"p": f"n3-{outlet}-0000"})
+    con.execute("INSERT INTO paragraphs SELECT p.* REPLACE (p.paragraph_id || 'c' AS paragraph_id, 2 AS position) FROM paragraphs p "
+                "WHERE p.paragraph_id = $p", {"p": f"n3-{outlet}-0000"})
+    night = update_influence(con)
+    assert (night.mode, night.changed) == ("incremental", 1)
+    assert con.execute("SELECT paragraphs FROM narrative_cascades WHERE narrative_id = 'n3' AND outlet = $o",
+                       {"o": outlet}).fetchone()[0] == before + 2
+    assert con.execute("SELECT count(*) FROM narrative_cascades").fetchone()[0] == update_influence(con, full=True).adoptions
+
+
 def test_the_asset_materialises_and_shows_the_top_edges(tmp_path):
     import dagster as dg
 

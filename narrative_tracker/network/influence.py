@@ -39,6 +39,7 @@ CHANGED_KEY = "influence_changed_since_full"
 FULL_REBUILD_SHARE = 0.25  # a full rebuild once this share of the narratives changed since the last one
 ADOPTION_SCHEMA = {"narrative_id": pl.String, "outlet": pl.String, "first_day": pl.Date, "paragraphs": pl.Int64}
 ADOPTION_COLUMNS = list(ADOPTION_SCHEMA)
+_CASCADE_COLUMNS = [*ADOPTION_COLUMNS, "lag_days", "parent_outlet", "parent_lag_days", "followers", "role"]
 
 
 @dataclasses.dataclass
@@ -89,8 +90,7 @@ def _cascade_rows(adoptions: pl.DataFrame, parent: np.ndarray, parent_lag: np.nd
         .when(has_parent & followed).then(pl.lit("amplifier"))
         .when(has_parent).then(pl.lit("follower"))
         .otherwise(pl.lit("independent"))
-    ).select("narrative_id", "outlet", "first_day", "paragraphs", "lag_days", "parent_outlet", "parent_lag_days",
-             "followers", "role")
+    ).select(_CASCADE_COLUMNS)
 
 
 def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame | None, touched: set[str], edges: pl.DataFrame | None,
@@ -124,6 +124,7 @@ def _edge_frame(rows: list[tuple[str, str, float, int]]) -> pl.DataFrame:
 def infer_network(adoptions: pl.DataFrame, settings: NetinfSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
     """NETINF over every cascade of ``adoptions`` (narrative_id, outlet, first_day, paragraphs): the edges
     (source, target, gain, rank) and the ``narrative_cascades`` rows (each adoption's parent and role)."""
+    adoptions = adoptions.sort("narrative_id", "first_day", "outlet")
     outlets = sorted(set(adoptions["outlet"].to_list()))
     index = {o: i for i, o in enumerate(outlets)}
     node = np.array([index[o] for o in adoptions["outlet"].to_list()], dtype=np.int64)
@@ -144,20 +145,29 @@ def edge_statistics(edges: pl.DataFrame, cascades: pl.DataFrame) -> pl.DataFrame
             .with_columns(weight=pl.col("support") / pl.col("narratives")).drop("narratives"))
 
 
-def _adoptions(con: duckdb.DuckDBPyConnection, narratives: list[str] | None) -> pl.DataFrame:
+def adoptions(con: duckdb.DuckDBPyConnection, narratives: list[str] | None) -> pl.DataFrame:
     """The adoptions of the given narratives (all when None), from ``paragraph_narratives``."""
+    return _of(con, "influence_adoptions", narratives)
+
+
+def _keys(frame: pl.DataFrame, columns: list[str]) -> set[tuple]:
+    return set(zip(*(frame[c].to_list() for c in columns)))
+
+
+def _of(con: duckdb.DuckDBPyConnection, query: str, narratives: list[str] | None) -> pl.DataFrame:
     only = pl.DataFrame({"narrative_id": narratives or []}, schema={"narrative_id": pl.String})
     with db.staged(con, staged_narratives=only):
-        return con.execute(db.query("influence_adoptions"), {"all": narratives is None}).pl()
+        return con.execute(db.query(query), {"all": narratives is None}).pl()
 
 
 def full_rebuild(con: duckdb.DuckDBPyConnection, fingerprints: pl.DataFrame, held: set[str], settings: NetinfSettings,
-                 now: dt.datetime) -> tuple[int, int, int]:
-    """Infer the network from every cascade and store it; returns (adoptions, edges, new edges)."""
-    adoptions = _adoptions(con, None)
-    edges, rows = infer_network(adoptions, settings)
-    _write(con, rows, held | set(adoptions["narrative_id"].to_list()), edges, fingerprints, [], True, settings, 0, now)
-    return adoptions.height, edges.height, edges.height
+                 now: dt.datetime, every: pl.DataFrame | None = None) -> tuple[int, int, int]:
+    """Infer the network from every cascade (``every``: the adoptions, when already at hand) and store it; returns
+    (adoptions, edges, new edges)."""
+    every = adoptions(con, None) if every is None else every.select(ADOPTION_COLUMNS)
+    edges, rows = infer_network(every, settings)
+    _write(con, rows, held | set(every["narrative_id"].to_list()), edges, fingerprints, [], True, settings, 0, now)
+    return every.height, edges.height, edges.height
 
 
 def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
@@ -169,7 +179,8 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
 
 
 def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, changed: set[str], fingerprints: pl.DataFrame,
-                       flagged: list[str], settings: NetinfSettings, now: dt.datetime, changed_since_full: int) -> tuple[int, int]:
+                       flagged: list[str], settings: NetinfSettings, now: dt.datetime, changed_since_full: int,
+                       recount: set[str] = frozenset()) -> tuple[int, int]:
     """Continue the greedy from the stored network over the changed cascades (module docstring); returns (edges, new edges).
 
     Candidate edges are the pairs of the changed cascades that are not edges yet; each is weighed over every
@@ -205,9 +216,10 @@ def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, ch
     result = greedy(pairs, current.height, settings, carried, fixed=fixed,
                     parent=parent, parent_weight=parent_weight, parent_lag=parent_lag)
 
-    # rewrite the changed cascades, and the unchanged ones where a new edge now explains an adoption better
+    # rewrite the changed cascades, those whose paragraph counts moved (``recount``), and the unchanged ones where a
+    # new edge now explains an adoption better
     moved = ~fresh & (result.parent != parent)
-    touched = changed | set(current.filter(pl.Series(moved))["narrative_id"].to_list())
+    touched = changed | set(recount) | set(current.filter(pl.Series(moved))["narrative_id"].to_list())
     rewrite = current["narrative_id"].is_in(sorted(touched)).to_numpy()
     rows = _cascade_rows(current.select(ADOPTION_COLUMNS).filter(pl.Series(rewrite)), result.parent[rewrite],
                          result.parent_lag[rewrite], outlets)
@@ -225,45 +237,48 @@ def update_influence(con: duckdb.DuckDBPyConnection, settings: NetinfSettings | 
     began = time.perf_counter()
     settings = settings or NetinfSettings()
     now = now or _now()
+
+    def report(mode: str, narratives: int, changed: int, adoptions: int, edges: int, new: int, reason: str = "") -> InfluenceReport:
+        return InfluenceReport(mode, narratives, changed, adoptions, edges, new, time.perf_counter() - began, reason)
+
     prints = con.execute(db.query("influence_fingerprints")).pl()  # every narrative, and whether its assignments changed
-    flagged = prints.filter(pl.col("changed"))
-    stored = con.execute(db.query("influence_stored")).pl()
-    held = set(stored["narrative_id"].unique().to_list())
+    flagged = prints.filter(pl.col("changed"))["narrative_id"].to_list()
     keep = prints.filter(pl.col("fingerprint").is_not_null()).drop("changed")
     reason = "asked" if full else ""
     if not reason and _meta(con, SETTINGS_KEY) != settings.fingerprint():
-        reason = "first build" if not held else "settings changed"
-    if reason:
-        adoptions, edges, new = full_rebuild(con, keep, held, settings, now)
-        return InfluenceReport("full", con.execute("SELECT count(DISTINCT narrative_id) FROM narrative_cascades").fetchone()[0],
-                               flagged.height, adoptions, edges, new, time.perf_counter() - began, reason)
-    if not flagged.height:  # no assignment moved since the last update
-        return InfluenceReport("unchanged", len(held), 0, stored.height, con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0],
-                               0, time.perf_counter() - began)
-    # the flagged narratives' adoptions now, against what is stored: the narratives whose cascade really changed
-    fresh = _adoptions(con, flagged["narrative_id"].to_list())
-    keys = ["narrative_id", "outlet", "first_day"]
-    was = stored.filter(pl.col("narrative_id").is_in(flagged["narrative_id"].to_list())).select(keys)
-    now_keys = fresh.select(keys)
-    changed = set(pl.concat([now_keys.join(was, on=keys, how="anti"), was.join(now_keys, on=keys, how="anti")])["narrative_id"].to_list())
-    since_full = int(_meta(con, CHANGED_KEY) or 0) + len(changed)
-    # the stored cascades of the unchanged narratives, then the changed ones as they are now (each narrative's rows together)
-    current = pl.concat([stored.filter(~pl.col("narrative_id").is_in(sorted(changed))).select(*ADOPTION_COLUMNS, "parent_outlet", "parent_lag_days"),
-                         fresh.filter(pl.col("narrative_id").is_in(sorted(changed))).with_columns(
-                             parent_outlet=pl.lit(None, pl.String), parent_lag_days=pl.lit(None, pl.Int32))],
-                        how="vertical_relaxed")
-    narratives = current["narrative_id"].n_unique()
-    if since_full > full_rebuild_share * max(narratives, 1):
+        reason = "settings changed" if con.execute("SELECT count(*) FROM narrative_cascades").fetchone()[0] else "first build"
+    if not reason and not flagged:  # no assignment moved since the last update
+        return report("unchanged", keep.height, 0, 0, con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0], 0)
+    if not reason:
+        # the flagged narratives' adoptions now, against what is stored: the narratives whose cascade really changed
+        fresh, was = adoptions(con, flagged), _of(con, "influence_stored", flagged)
+        keys = ADOPTION_COLUMNS[:3]  # narrative, outlet, first day: what the network is inferred from
+        changed = {row[0] for row in _keys(fresh, keys) ^ _keys(was, keys)}
+        # narratives whose outlets and days stayed but whose paragraph counts moved: the counts are rewritten as they are
+        recount = {row[0] for row in _keys(fresh, ADOPTION_COLUMNS) ^ _keys(was, ADOPTION_COLUMNS)} - changed
+        counts = (fresh.filter(pl.col("narrative_id").is_in(sorted(recount)))
+                  .join(was.drop("paragraphs"), on=keys).select(_CASCADE_COLUMNS))
+        since_full = int(_meta(con, CHANGED_KEY) or 0) + len(changed)
+        touched_prints = keep.filter(pl.col("narrative_id").is_in(flagged))
+        if not changed:  # assignments moved without changing any cascade: counts and fingerprints only
+            _write(con, counts, recount, None, touched_prints, flagged, False, settings, since_full, now)
+            return report("unchanged", keep.height, 0, fresh.height, con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0], 0)
+        stored = _of(con, "influence_stored", None)
+        # the stored cascades of the unchanged narratives, then the changed ones as they are now (each narrative's rows together)
+        columns = [*ADOPTION_COLUMNS, "parent_outlet", "parent_lag_days"]
+        current = pl.concat([stored.filter(~pl.col("narrative_id").is_in(sorted(changed | recount))).select(columns),
+                             counts.select(columns),
+                             fresh.filter(pl.col("narrative_id").is_in(sorted(changed))).with_columns(
+                                 parent_outlet=pl.lit(None, pl.String), parent_lag_days=pl.lit(None, pl.Int32))],
+                            how="vertical_relaxed")
+        narratives = current["narrative_id"].n_unique()
+        if since_full <= full_rebuild_share * max(narratives, 1):
+            edges, new = incremental_update(con, current, changed, touched_prints, flagged, settings, now, since_full, recount)
+            return report("incremental", narratives, len(changed), current.height, edges, new)
         reason = f"{since_full} narratives changed since the last full rebuild (> {full_rebuild_share:.0%})"
-        adoptions, edges, new = full_rebuild(con, keep, held, settings, now)
-        return InfluenceReport("full", narratives, len(changed), adoptions, edges, new, time.perf_counter() - began, reason)
-    touched_prints = keep.filter(pl.col("narrative_id").is_in(flagged["narrative_id"].to_list()))
-    if changed:
-        edges, new = incremental_update(con, current, changed, touched_prints, flagged["narrative_id"].to_list(),
-                                        settings, now, since_full)
-        mode = "incremental"
-    else:
-        edges, new, mode = con.execute("SELECT count(*) FROM outlet_influence").fetchone()[0], 0, "unchanged"
-        # assignments moved without changing any cascade: remember their fingerprints
-        _write(con, None, set(), None, touched_prints, flagged["narrative_id"].to_list(), False, settings, since_full, now)
-    return InfluenceReport(mode, narratives, len(changed), current.height, edges, new, time.perf_counter() - began)
+        count, edges, new = full_rebuild(con, keep, set(stored["narrative_id"].to_list()), settings, now, current)
+        return report("full", narratives, len(changed), count, edges, new, reason)
+    held = set(_of(con, "influence_stored", None)["narrative_id"].to_list())
+    count, edges, new = full_rebuild(con, keep, held, settings, now)
+    narratives = con.execute("SELECT count(DISTINCT narrative_id) FROM narrative_cascades").fetchone()[0]
+    return report("full", narratives, len(flagged), count, edges, new, reason)

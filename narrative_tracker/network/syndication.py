@@ -19,6 +19,7 @@ earliest outlet is the source and every paragraph of another outlet is a copy (`
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import time
@@ -46,10 +47,15 @@ class SyndicationSettings:
 
     def bands(self) -> tuple[int, int]:
         """(bands, rows per band) that datasketch's MinHashLSH picks for the threshold."""
-        from datasketch import MinHashLSH
+        return _bands(self.lsh_threshold, self.num_perm)
 
-        lsh = MinHashLSH(threshold=self.lsh_threshold, num_perm=self.num_perm)
-        return lsh.b, lsh.r
+
+@functools.lru_cache(maxsize=None)
+def _bands(threshold: float, num_perm: int) -> tuple[int, int]:
+    from datasketch import MinHashLSH  # datasketch integrates the false positive / negative areas (scipy)
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    return lsh.b, lsh.r
 
 
 @dataclasses.dataclass
