@@ -128,7 +128,7 @@ def evaluate(train: pl.DataFrame, test: pl.DataFrame) -> dict:
     from narrative_tracker.network.netinf import NetinfSettings
 
     began = time.perf_counter()
-    edges, rows = infer_network(train, NetinfSettings())
+    edges, rows, _ = infer_network(train, NetinfSettings())
     stats = edge_statistics(edges, rows)
     learn_seconds = time.perf_counter() - began
     weights: dict[str, dict[str, float]] = {}

@@ -95,6 +95,38 @@ def test_the_network_from_paragraph_narratives_is_the_generated_one_and_nightly_
     assert roles[0] == len(sim.node) and 0 < roles[1] < roles[0]
 
 
+def test_nightly_updates_add_exactly_the_edges_a_greedy_continued_over_every_candidate_adds(con):
+    """The nightly update weighs only the candidates whose bound (influence_candidates) reaches the threshold; the edges
+    it adds must be those a greedy continued from the same network over every possible edge adds, night after night."""
+    from narrative_tracker.network.influence import _cascades, _days
+
+    sim = simulate.simulate(seed=909, cascades=400, transmit=0.3)
+    total = int(sim.cascade.max()) + 1
+    load_cascades(con, sim, range(0, total - 60))
+    update_influence(con)
+    settings, grown = netinf.NetinfSettings(), []
+    for night in range(3):
+        before = stored_edges(con)
+        stored = con.execute("SELECT narrative_id, outlet, first_day, parent_outlet, parent_lag_days FROM narrative_cascades "
+                             "ORDER BY narrative_id, first_day, outlet").pl()
+        load_cascades(con, sim, range(total - 60 + 20 * night, total - 40 + 20 * night))
+        assert update_influence(con).mode == "incremental"
+        added = stored_edges(con) - before
+        # the reference: every cascade, every pair, the stored parents, the same greedy
+        current = con.execute("SELECT narrative_id, outlet, first_day FROM narrative_cascades ORDER BY narrative_id, first_day, outlet").pl()
+        prev = current.join(stored, on=["narrative_id", "outlet", "first_day"], how="left", maintain_order="left")
+        node = np.array([int(o[1:]) for o in current["outlet"].to_list()])
+        pairs = netinf.cascade_pairs(_cascades(current), node, _days(current["first_day"]), settings)
+        parent = np.array([int(p[1:]) if p else -1 for p in prev["parent_outlet"].to_list()])
+        lag = prev["parent_lag_days"].fill_null(-1).to_numpy()
+        weight = np.where(parent >= 0, netinf.lag_log_likelihood(lag, settings.mean_lag_days) - np.log(settings.epsilon), 0.0)
+        reference = netinf.greedy(pairs, len(node), settings, np.bincount(node), fixed=before, parent=parent,
+                                  parent_weight=weight, parent_lag=lag)
+        assert added == {(s, t) for s, t, _ in reference.edges}
+        grown.append(len(added))
+    assert sum(grown) >= 3, grown  # the nights did add edges
+
+
 def test_roles_in_one_cascade_and_quick_followers(con):
     """o0 starts three narratives, o1 follows it a day later and o2 a day after o1 (o2 never directly after o0)."""
     from narrative_tracker.surfaces.network import narrative_roles, quick_followers
@@ -120,10 +152,10 @@ def test_changed_settings_and_a_refuting_paragraph(con):
     load_cascades(con, sim)
     assert update_influence(con).mode == "full"
     assert update_influence(con, netinf.NetinfSettings(mean_lag_days=3.0)).reason == "settings changed"
-    # a debunk is no adoption: o1 refuting n1 leaves n1 with o0 alone
+    # a debunk is no adoption: o1 refuting n1 leaves n1 with o0 alone (an outlet lost a narrative: a full rebuild)
     con.execute("UPDATE paragraph_narratives SET stance = 'refutes' WHERE paragraph_id LIKE 'n1-o1%'")
     night = update_influence(con, netinf.NetinfSettings(mean_lag_days=3.0))
-    assert night.changed == 1
+    assert night.changed == 1 and night.mode == "full" and "fewer narratives" in night.reason
     assert con.execute("SELECT list(outlet) FROM narrative_cascades WHERE narrative_id = 'n1'").fetchone()[0] == ["o0"]
 
 
@@ -148,9 +180,10 @@ def test_a_moved_assignment_that_changes_no_cascade_costs_no_recomputation(con):
     assert (night.mode, night.changed) == ("unchanged", 0)
     assert con.execute("SELECT paragraphs FROM narrative_cascades WHERE narrative_id = 'n3' AND outlet = $o",
                        {"o": outlet}).fetchone()[0] == before + 1
-    # and a changed cascade beside a recounted one: both rewritten, the recount kept
-    con.execute("DELETE FROM paragraph_narratives WHERE narrative_id = 'n4' AND paragraph_id = "
-                "(SELECT max(paragraph_id) FROM paragraph_narratives WHERE narrative_id = 'n4')")
+    # and a changed cascade (a new outlet takes n4 up) beside a recounted one: both rewritten, the recount kept
+    con.execute("INSERT INTO paragraph_narratives SELECT pn.* REPLACE ('n4' AS narrative_id) FROM paragraph_narratives pn "
+                "JOIN paragraphs p USING (paragraph_id) JOIN articles a USING (article_id) WHERE pn.narrative_id <> 'n4' "
+                "AND a.outlet NOT IN (SELECT outlet FROM narrative_cascades WHERE narrative_id = 'n4') LIMIT 1")
     con.execute("INSERT INTO paragraph_narratives SELECT pn.* REPLACE (pn.paragraph_id || 'c' AS paragraph_id) "
                 "FROM paragraph_narratives pn WHERE pn.paragraph_id = $p", {"p": f"n3-{outlet}-0000"})
     con.execute("INSERT INTO paragraphs SELECT p.* REPLACE (p.paragraph_id || 'c' AS paragraph_id, 2 AS position) FROM paragraphs p "

@@ -32,14 +32,18 @@ import numpy as np
 import polars as pl
 
 from narrative_tracker import db
-from narrative_tracker.network.netinf import NetinfSettings, Pairs, cascade_pairs, greedy, lag_log_likelihood
+from narrative_tracker.network.netinf import (NetinfSettings, Pairs, best_parents, cascade_pairs, edge_gains, floors, greedy,
+                                              lag_log_likelihood)
 
 SETTINGS_KEY = "influence_settings"
 CHANGED_KEY = "influence_changed_since_full"
 FULL_REBUILD_SHARE = 0.25  # a full rebuild once this share of the narratives changed since the last one
 ADOPTION_SCHEMA = {"narrative_id": pl.String, "outlet": pl.String, "first_day": pl.Date, "paragraphs": pl.Int64}
 ADOPTION_COLUMNS = list(ADOPTION_SCHEMA)
-_CASCADE_COLUMNS = [*ADOPTION_COLUMNS, "lag_days", "parent_outlet", "parent_lag_days", "followers", "role"]
+CASCADE_SCHEMA = ADOPTION_SCHEMA | {"lag_days": pl.Int32, "parent_outlet": pl.String, "parent_lag_days": pl.Int32,
+                                    "followers": pl.Int32, "role": pl.String}
+_CASCADE_COLUMNS = list(CASCADE_SCHEMA)
+CANDIDATE_SHARE = 0.5  # influence_candidates keeps the edges whose gain may reach this share of their threshold
 
 
 @dataclasses.dataclass
@@ -95,14 +99,17 @@ def _cascade_rows(adoptions: pl.DataFrame, parent: np.ndarray, parent_lag: np.nd
 
 def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame | None, touched: set[str], edges: pl.DataFrame | None,
            fingerprints: pl.DataFrame, flagged: list[str], full: bool, settings: NetinfSettings, changed_since_full: int,
-           now: dt.datetime) -> None:
-    """One transaction: the cascades of the ``touched`` narratives and the fingerprints of the ``flagged`` ones; with
-    ``edges``, the edges and roles recomputed from every cascade."""
+           now: dt.datetime, candidates: pl.DataFrame | None = None, weighed: pl.DataFrame | None = None) -> None:
+    """One transaction: the cascades of the ``touched`` narratives, the fingerprints of the ``flagged`` ones, the
+    ``candidates`` bounds of the ``weighed`` edges; with ``edges``, the edges and roles recomputed from every cascade."""
     ids = {"narrative_id": pl.String}
-    frames = {"staged_cascades": cascades if cascades is not None else _cascade_rows(pl.DataFrame(schema=ADOPTION_SCHEMA), np.zeros(0, np.int64), np.zeros(0, np.int64), []),
+    pair = {"source": pl.String, "target": pl.String}
+    frames = {"staged_cascades": cascades if cascades is not None else pl.DataFrame(schema=CASCADE_SCHEMA),
               "staged_touched": pl.DataFrame({"narrative_id": sorted(touched)}, schema=ids),
               "staged_flagged": pl.DataFrame({"narrative_id": sorted(flagged)}, schema=ids),
               "staged_fingerprints": fingerprints,
+              "staged_candidates": candidates if candidates is not None else pl.DataFrame(schema=pair | {"bound": pl.Float64}),
+              "staged_weighed": weighed if weighed is not None else pl.DataFrame(schema=pair),
               "staged_edges": edges if edges is not None else _edge_frame([])}
 
     def work():
@@ -116,22 +123,33 @@ def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame | None, touche
     db.overwrite(con, work)
 
 
+def _candidate_frame(codes: np.ndarray, bounds: np.ndarray, width: int, outlets: list[str]) -> pl.DataFrame:
+    return pl.DataFrame({"source": [outlets[c // width] for c in codes.tolist()], "target": [outlets[c % width] for c in codes.tolist()],
+                         "bound": bounds.astype(np.float64)}, schema={"source": pl.String, "target": pl.String, "bound": pl.Float64})
+
+
 def _edge_frame(rows: list[tuple[str, str, float, int]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={"source": pl.String, "target": pl.String, "gain": pl.Float64, "rank": pl.Int32},
                         orient="row")
 
 
-def infer_network(adoptions: pl.DataFrame, settings: NetinfSettings) -> tuple[pl.DataFrame, pl.DataFrame]:
+def infer_network(adoptions: pl.DataFrame, settings: NetinfSettings) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """NETINF over every cascade of ``adoptions`` (narrative_id, outlet, first_day, paragraphs): the edges
-    (source, target, gain, rank) and the ``narrative_cascades`` rows (each adoption's parent and role)."""
+    (source, target, gain, rank), the ``narrative_cascades`` rows (each adoption's parent and role) and the near
+    misses (``influence_candidates``: edges outside whose gain is at least ``CANDIDATE_SHARE`` of their threshold)."""
     adoptions = adoptions.sort("narrative_id", "first_day", "outlet")
     outlets = sorted(set(adoptions["outlet"].to_list()))
     index = {o: i for i, o in enumerate(outlets)}
     node = np.array([index[o] for o in adoptions["outlet"].to_list()], dtype=np.int64)
     pairs = cascade_pairs(_cascades(adoptions), node, _days(adoptions["first_day"]), settings)
-    result = greedy(pairs, adoptions.height, settings, np.bincount(node, minlength=len(outlets)))
+    carried = np.bincount(node, minlength=len(outlets))
+    result = greedy(pairs, adoptions.height, settings, carried)
     edges = _edge_frame([(outlets[s], outlets[t], g, k + 1) for k, (s, t, g) in enumerate(result.edges)])
-    return edges, _cascade_rows(adoptions, result.parent, result.parent_lag, outlets)
+    width = len(outlets)
+    codes, gains = edge_gains(pairs, width, result.parent_weight)
+    near = (gains >= CANDIDATE_SHARE * floors(codes, width, carried, settings)) & ~_member(codes, np.sort(np.array(
+        [s * width + t for s, t, _ in result.edges], dtype=np.int64)))
+    return edges, _cascade_rows(adoptions, result.parent, result.parent_lag, outlets), _candidate_frame(codes[near], gains[near], width, outlets)
 
 
 def edge_statistics(edges: pl.DataFrame, cascades: pl.DataFrame) -> pl.DataFrame:
@@ -165,8 +183,8 @@ def full_rebuild(con: duckdb.DuckDBPyConnection, fingerprints: pl.DataFrame, hel
     """Infer the network from every cascade (``every``: the adoptions, when already at hand) and store it; returns
     (adoptions, edges, new edges)."""
     every = adoptions(con, None) if every is None else every.select(ADOPTION_COLUMNS)
-    edges, rows = infer_network(every, settings)
-    _write(con, rows, held | set(every["narrative_id"].to_list()), edges, fingerprints, [], True, settings, 0, now)
+    edges, rows, near = infer_network(every, settings)
+    _write(con, rows, held | set(every["narrative_id"].to_list()), edges, fingerprints, [], True, settings, 0, now, near)
     return every.height, edges.height, edges.height
 
 
@@ -183,38 +201,63 @@ def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, ch
                        recount: set[str] = frozenset()) -> tuple[int, int]:
     """Continue the greedy from the stored network over the changed cascades (module docstring); returns (edges, new edges).
 
-    Candidate edges are the pairs of the changed cascades that are not edges yet; each is weighed over every
-    cascade it occurs in (unchanged cascades start from their stored parents), so only edges the changed cascades
-    bring above the stopping threshold are added. Pairs are cheap (vectorised); the greedy, the costly part of a
-    full rebuild, only looks at the candidates."""
+    ``current`` holds every adoption: the stored cascades (with their parents) of the unchanged narratives, the new
+    adoptions of the ``changed`` ones. A candidate is an edge outside the network that explains an adoption of a
+    changed cascade better than its parent does; its gain over all cascades is at most what it adds there plus its
+    bound in ``influence_candidates`` (or half its threshold when it is not there), so only the candidates whose
+    bound reaches the threshold are weighed over every cascade. No outlet's narrative count may have dropped since the
+    last update (``update_influence`` rebuilds then): thresholds never fall, so the bounds stay bounds."""
     stored_edges = con.execute(db.query("influence_stored_edges")).pl()
+    near = con.execute(db.query("influence_candidates")).pl()
+    before = dict(con.execute(db.query("influence_outlet_narratives")).fetchall())
     outlets = sorted(set(current["outlet"].to_list()) | set(stored_edges["source"].to_list()) | set(stored_edges["target"].to_list()))
     index = {o: i for i, o in enumerate(outlets)}
     width = len(outlets)
     fixed = {(index[s], index[t]) for s, t in zip(stored_edges["source"].to_list(), stored_edges["target"].to_list())}
     fixed_codes = np.array(sorted(s * width + t for s, t in fixed), dtype=np.int64)
 
-    # every adoption (``current``: the stored cascades of the unchanged narratives, the new adoptions of the changed
-    # ones); the unchanged ones keep their stored parent as the best explanation so far
     fresh = current["narrative_id"].is_in(sorted(changed)).to_numpy()
     parent = np.array([index[p] if p is not None else -1 for p in current["parent_outlet"].to_list()], dtype=np.int64)
     parent_lag = current["parent_lag_days"].fill_null(-1).to_numpy().astype(np.int64)
     parent[fresh], parent_lag[fresh] = -1, -1
     parent_weight = np.where(parent >= 0, lag_log_likelihood(parent_lag, settings.mean_lag_days) - np.log(settings.epsilon), 0.0)
-
     node = np.array([index[o] for o in current["outlet"].to_list()], dtype=np.int64)
     cascade, day = _cascades(current), _days(current["first_day"])
-    # candidates: the pairs of the changed cascades that are no edge yet; then every cascade's pairs among their outlets
+    carried = np.bincount(node, minlength=width)
+    then = np.zeros(width, dtype=np.int64)
+    then[[index[o] for o in before if o in index]] = [n for o, n in before.items() if o in index]
+
+    # the changed cascades: their parents among the edges, then what each candidate would add there
     mine = cascade_pairs(cascade[fresh], node[fresh], day[fresh], settings, slot=np.flatnonzero(fresh))
+    parent, parent_weight, parent_lag = best_parents(mine, fixed, len(current), parent, parent_weight, parent_lag)
     code = mine.source * width + mine.target
-    candidates = np.unique(code[~_member(code, fixed_codes)])
-    ends = np.unique(np.r_[candidates // width, candidates % width])
+    outside = ~_member(code, fixed_codes)
+    codes, added = edge_gains(mine.take(outside), width, parent_weight)
+    codes, added = codes[added > 0], added[added > 0]
+    known = dict(zip((index[s] * width + index[t] for s, t in zip(near["source"].to_list(), near["target"].to_list())
+                      if s in index and t in index), near["bound"].to_list()))
+    prior = np.array([known.get(c, np.nan) for c in codes.tolist()])
+    prior = np.where(np.isnan(prior), CANDIDATE_SHARE * floors(codes, width, then, settings), prior)
+    bound = added + prior
+    weigh = np.sort(codes[bound >= floors(codes, width, carried, settings)])
+
+    # the candidates worth weighing, over every cascade their two outlets share
+    ends = np.unique(np.r_[weigh // width, weigh % width])
     rows = ~fresh & _member(node, ends)
     theirs = cascade_pairs(cascade[rows], node[rows], day[rows], settings, slot=np.flatnonzero(rows))
-    pairs = Pairs.concat([mine, theirs.take(_member(theirs.source * width + theirs.target, candidates))])
-    carried = np.bincount(node, minlength=width)
-    result = greedy(pairs, current.height, settings, carried, fixed=fixed,
-                    parent=parent, parent_weight=parent_weight, parent_lag=parent_lag)
+    pairs = Pairs.concat([mine.take(~outside | _member(code, weigh)), theirs.take(_member(theirs.source * width + theirs.target, weigh))])
+    result = greedy(pairs, len(current), settings, carried, fixed=fixed, parent=parent, parent_weight=parent_weight,
+                    parent_lag=parent_lag)
+
+    # bounds: exact for the edges weighed (none for those added), what was added for the others
+    taken = np.sort(np.array([s * width + t for s, t, _ in result.edges], dtype=np.int64))
+    exact_codes, exact = edge_gains(pairs.take(_member(pairs.source * width + pairs.target, weigh)), width, result.parent_weight)
+    rest = ~_member(codes, weigh)
+    new_codes = np.r_[exact_codes, codes[rest]]
+    new_bounds = np.r_[exact, bound[rest]]
+    keep = (new_bounds >= CANDIDATE_SHARE * floors(new_codes, width, carried, settings)) & ~_member(new_codes, taken)
+    candidates = _candidate_frame(new_codes[keep], new_bounds[keep], width, outlets)
+    weighed = _candidate_frame(codes, np.zeros(len(codes)), width, outlets).drop("bound")
 
     # rewrite the changed cascades, those whose paragraph counts moved (``recount``), and the unchanged ones where a
     # new edge now explains an adoption better
@@ -226,7 +269,7 @@ def incremental_update(con: duckdb.DuckDBPyConnection, current: pl.DataFrame, ch
     next_rank = (max(stored_edges["rank"].to_list()) if stored_edges.height else 0) + 1
     edges = pl.concat([stored_edges.select("source", "target", "gain", "rank").cast({"rank": pl.Int32}),
                        _edge_frame([(outlets[s], outlets[t], g, next_rank + k) for k, (s, t, g) in enumerate(result.edges)])])
-    _write(con, rows, touched, edges, fingerprints, flagged, False, settings, changed_since_full, now)
+    _write(con, rows, touched, edges, fingerprints, flagged, False, settings, changed_since_full, now, candidates, weighed)
     return edges.height, len(result.edges)
 
 
@@ -272,10 +315,16 @@ def update_influence(con: duckdb.DuckDBPyConnection, settings: NetinfSettings | 
                                  parent_outlet=pl.lit(None, pl.String), parent_lag_days=pl.lit(None, pl.Int32))],
                             how="vertical_relaxed")
         narratives = current["narrative_id"].n_unique()
-        if since_full <= full_rebuild_share * max(narratives, 1):
+        before = dict(con.execute(db.query("influence_outlet_narratives")).fetchall())
+        now_carried = dict(current.group_by("outlet").len().iter_rows())
+        dropped = sorted(o for o, n in before.items() if now_carried.get(o, 0) < n)
+        if dropped:
+            reason = f"{len(dropped)} outlets carry fewer narratives than before (e.g. {dropped[0]})"
+        elif since_full <= full_rebuild_share * max(narratives, 1):
             edges, new = incremental_update(con, current, changed, touched_prints, flagged, settings, now, since_full, recount)
             return report("incremental", narratives, len(changed), current.height, edges, new)
-        reason = f"{since_full} narratives changed since the last full rebuild (> {full_rebuild_share:.0%})"
+        else:
+            reason = f"{since_full} narratives changed since the last full rebuild (> {full_rebuild_share:.0%})"
         count, edges, new = full_rebuild(con, keep, set(stored["narrative_id"].to_list()), settings, now, current)
         return report("full", narratives, len(changed), count, edges, new, reason)
     held = set(_of(con, "influence_stored", None)["narrative_id"].to_list())

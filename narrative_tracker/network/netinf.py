@@ -152,6 +152,24 @@ def best_parents(pairs: Pairs, edges: set[tuple[int, int]], n_slots: int,
     return parent, parent_weight, parent_lag
 
 
+def edge_gains(pairs: Pairs, width: int, parent_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per edge (code ``source * width + target``, ascending): the gain adding it would bring now, given each slot's
+    best parent so far (``parent_weight``)."""
+    if not len(pairs):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    code = pairs.source * width + pairs.target
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    improve = np.maximum(pairs.weight[order] - parent_weight[pairs.slot[order]], 0.0)
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    return code[starts], np.add.reduceat(improve, starts)
+
+
+def floors(codes: np.ndarray, width: int, source_cascades: np.ndarray, settings: NetinfSettings) -> np.ndarray:
+    """The least gain each edge must bring (``min_gain``, or ``min_gain_rate`` per cascade of its source)."""
+    return np.maximum(settings.min_gain, settings.min_gain_rate * np.asarray(source_cascades, dtype=np.float64)[codes // width])
+
+
 def greedy(pairs: Pairs, n_slots: int, settings: NetinfSettings, source_cascades: np.ndarray,
            fixed: set[tuple[int, int]] | None = None, parent: np.ndarray | None = None, parent_weight: np.ndarray | None = None,
            parent_lag: np.ndarray | None = None) -> Result:
@@ -175,8 +193,7 @@ def greedy(pairs: Pairs, n_slots: int, settings: NetinfSettings, source_cascades
     ends = np.r_[starts[1:], len(code)]
     edge_codes = code[starts]
 
-    # the least gain each edge must bring
-    floors = np.maximum(settings.min_gain, settings.min_gain_rate * np.asarray(source_cascades, dtype=np.float64)[edge_codes // width])
+    least = floors(edge_codes, width, source_cascades, settings)
 
     def gain(e: int) -> tuple[float, int]:
         improve = weight[starts[e]:ends[e]] - parent_weight[slot[starts[e]:ends[e]]]
@@ -188,13 +205,13 @@ def greedy(pairs: Pairs, n_slots: int, settings: NetinfSettings, source_cascades
     bounds = np.add.reduceat(improve, starts)
     counts = np.add.reduceat((improve > 0).astype(np.int64), starts)
     fixed_codes = {s * width + t for s, t in fixed}
-    open_ = np.flatnonzero((bounds >= floors) & (counts >= settings.min_support))
+    open_ = np.flatnonzero((bounds >= least) & (counts >= settings.min_support))
     heap = [(-float(bounds[e]), int(e)) for e in open_ if int(edge_codes[e]) not in fixed_codes]
     heapq.heapify(heap)
     while heap and len(chosen) < settings.max_edges:
         _, e = heapq.heappop(heap)
         value, support = gain(e)
-        if value < floors[e] or support < settings.min_support:
+        if value < least[e] or support < settings.min_support:
             continue  # gains only shrink as edges are added (submodularity): it never comes back
         if heap and value < -heap[0][0]:
             heapq.heappush(heap, (-value, e))

@@ -1,5 +1,5 @@
 -- The edges (staged_edges: source, target, gain, rank) with their statistics counted from every cascade, and
--- every outlet's roles. Edges that explain no adoption any more are dropped.
+-- every outlet's roles. An edge that explains no adoption any more stays with support 0 until a full rebuild.
 DELETE FROM outlet_influence;
 INSERT INTO outlet_influence BY NAME
 WITH support AS (
@@ -14,15 +14,15 @@ carried AS (
 SELECT
     e.source,
     e.target,
-    s.support / c.narratives AS weight,
-    s.support,
+    coalesce(s.support / c.narratives, 0) AS weight,
+    coalesce(s.support, 0) AS support,
     s.median_lag_days,
     e.gain,
     e.rank,
     $now AS computed_at
 FROM staged_edges AS e
-JOIN support AS s USING (source, target)
-JOIN carried AS c USING (source);
+LEFT JOIN support AS s USING (source, target)
+LEFT JOIN carried AS c USING (source);
 DELETE FROM outlet_roles;
 INSERT INTO outlet_roles BY NAME
 WITH per AS (

@@ -54,3 +54,12 @@ CREATE TABLE IF NOT EXISTS cascade_fingerprints (
     fingerprint   UBIGINT NOT NULL,  -- bit_xor of hash(paragraph_id, refutes) over its paragraph_narratives rows
     assignments   BIGINT NOT NULL    -- its paragraph_narratives rows
 );
+
+-- influence_candidates: edges not in the network whose gain may still reach the greedy's threshold, each with an
+-- upper bound of that gain; an edge absent here has a gain under half its threshold. The nightly update weighs only
+-- the edges whose bound, with what the night's changed narratives add, reaches the threshold.
+CREATE TABLE IF NOT EXISTS influence_candidates (
+    source  VARCHAR NOT NULL,  -- the outlet that would be followed
+    target  VARCHAR NOT NULL,  -- the outlet that would follow
+    bound   DOUBLE NOT NULL    -- upper bound of the log-likelihood the edge would add (nats)
+);
