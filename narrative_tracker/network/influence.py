@@ -124,8 +124,10 @@ def _write(con: duckdb.DuckDBPyConnection, cascades: pl.DataFrame | None, touche
 
 
 def _candidate_frame(codes: np.ndarray, bounds: np.ndarray, width: int, outlets: list[str]) -> pl.DataFrame:
-    return pl.DataFrame({"source": [outlets[c // width] for c in codes.tolist()], "target": [outlets[c % width] for c in codes.tolist()],
-                         "bound": bounds.astype(np.float64)}, schema={"source": pl.String, "target": pl.String, "bound": pl.Float64})
+    """Edges (codes ``source * width + target``) with a bound of their gain, as ``influence_candidates`` holds them."""
+    return pl.DataFrame({"source": [outlets[c // width] for c in codes.tolist()],
+                         "target": [outlets[c % width] for c in codes.tolist()], "bound": bounds.astype(np.float64)},
+                        schema={"source": pl.String, "target": pl.String, "bound": pl.Float64})
 
 
 def _edge_frame(rows: list[tuple[str, str, float, int]]) -> pl.DataFrame:
@@ -147,14 +149,15 @@ def infer_network(adoptions: pl.DataFrame, settings: NetinfSettings) -> tuple[pl
     edges = _edge_frame([(outlets[s], outlets[t], g, k + 1) for k, (s, t, g) in enumerate(result.edges)])
     width = len(outlets)
     codes, gains = edge_gains(pairs, width, result.parent_weight)
-    near = (gains >= CANDIDATE_SHARE * floors(codes, width, carried, settings)) & ~_member(codes, np.sort(np.array(
-        [s * width + t for s, t, _ in result.edges], dtype=np.int64)))
-    return edges, _cascade_rows(adoptions, result.parent, result.parent_lag, outlets), _candidate_frame(codes[near], gains[near], width, outlets)
+    chosen = np.sort(np.array([s * width + t for s, t, _ in result.edges], dtype=np.int64))
+    near = (gains >= CANDIDATE_SHARE * floors(codes, width, carried, settings)) & ~_member(codes, chosen)
+    rows = _cascade_rows(adoptions, result.parent, result.parent_lag, outlets)
+    return edges, rows, _candidate_frame(codes[near], gains[near], width, outlets)
 
 
 def edge_statistics(edges: pl.DataFrame, cascades: pl.DataFrame) -> pl.DataFrame:
-    """``edges`` with support, weight and median lag counted from the cascades (what ``influence_write.sql`` stores,
-    for use without a database): edges that explain no adoption are dropped."""
+    """``edges`` with support, weight and median lag counted from the cascades (what ``influence_write_network.sql``
+    stores, for use without a database); edges that explain no adoption are left out."""
     support = (cascades.filter(pl.col("parent_outlet").is_not_null())
                .group_by(source="parent_outlet", target="outlet")
                .agg(support=pl.len(), median_lag_days=pl.col("parent_lag_days").median()))
