@@ -26,7 +26,6 @@ import csv
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -43,6 +42,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from _data import EUVSDISINFO, add_option, require  # noqa: E402
 from corpus_days import DailyCorpus  # noqa: E402
+from influence_prediction import machine  # noqa: E402
 
 NETWORK_TABLES = ("narrative_cascades", "outlet_influence", "outlet_roles", "cascade_fingerprints")
 COPY_TABLES = ("text_minhash", "text_copy_groups")
@@ -247,9 +247,10 @@ def main(argv: list[str] | None = None) -> dict:
     ratios = [n["network"]["ratio"] for n in per_night]
     summary = {
         "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, shared with other work (timings contended)",
-        "command": f"python benchmarks/influence_nightly.py --nights {args.nights}" + (f" --since {args.since}" if args.since else "")
-                   + f" --out {args.out}",
+        "machine": machine(),
+        "command": (f"narratives run --input {args.corpus} --text-column title --db {args.base_from} && " if args.base_from else "")
+                   + f"python benchmarks/influence_nightly.py --nights {args.nights}" + (f" --since {args.since}" if args.since else "")
+                   + (f" --base-from {args.base_from}" if args.base_from else "") + f" --out {args.out}",
         "corpus": str(corpus_path), "since": args.since,
         "base": {"claims_before": nights[0].isoformat(), "seconds": round(base_seconds, 1),
                  "how": f"cut from {args.base_from}" if args.base_from else "narratives run on the claims before",

@@ -54,6 +54,13 @@ K = 10
 STEPS = 3
 
 
+def machine() -> str:
+    """The CPU and cores, as the timings of these benchmarks are read against."""
+    names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+             if line.startswith("model name")] if Path("/proc/cpuinfo").exists() else []
+    return f"{names[0] if names else platform.machine()}, {os.cpu_count()} cores, shared with other work (timings contended)"
+
+
 def tag_cascades(corpus: Path) -> pl.DataFrame:
     """EUvsDisinfo keyword tags as narratives: per tag and outlet, the first claim date."""
     posts = pl.read_csv(corpus, infer_schema=False)
@@ -187,14 +194,16 @@ def main(argv: list[str] | None = None) -> dict:
         db_path, build_seconds = build_database(corpus, Path(tempfile.mkdtemp(prefix="influence-")))
     report = {
         "measured": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores (shared with other work)",
-        "command": "python benchmarks/influence_prediction.py" + (f" --db {args.db}" if args.db else "")
+        "machine": machine(),
+        "command": (f"narratives run --input {args.corpus} --text-column title --db {args.db} && " if args.db else "")
+                   + "python benchmarks/influence_prediction.py" + (f" --db {args.db}" if args.db else "")
                    + f" --split {args.split} --out {args.out}",
         "corpus": str(corpus), "split": args.split, "k": K,
-        "method": "NETINF (narrative_tracker.network.netinf, default NetinfSettings) learned on narratives starting before "
-                  "the split, from adoptions before it; network ranking = mean-field independent cascade from the first "
-                  "outlet over edge weights, 3 hops, unreached outlets after in volume order; volume = outlets by training "
-                  "narratives taken up",
+        "method": "NETINF (narrative_tracker.network.netinf, default NetinfSettings) learned on the narratives starting "
+                  "before the split (all their adoptions; *_strict: only those before the split); given a test narrative's "
+                  "first outlet, network = rank by 1 - (1 - reach)(1 - base): reach = mean-field independent cascade from "
+                  "the first outlet over the edge weights, 3 hops; base = the outlet's share of the training narratives; "
+                  "volume = rank by training narratives taken up; ties by volume",
         "database_build_seconds": None if build_seconds is None else round(build_seconds, 1),
     }
     for name, adoptions in (("pipeline", pipeline_cascades(db_path)), ("tags", tag_cascades(corpus))):
