@@ -270,3 +270,55 @@ def test_the_prediction_benchmark_ranks_with_the_network_and_with_volume_on_the_
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "influence_prediction.py"), "--corpus",
                            str(tmp_path / "none.csv")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--corpus" in done.stderr
+
+
+def test_the_nightly_benchmark_times_both_ways_and_counts_what_discovery_changed(tmp_path):
+    """benchmarks/influence_nightly.py's parts: a tag night on the attributed EUvsDisinfo fixture timed both ways (the
+    nightly update finds the full rebuild's edges); against the previous night, the cascades that changed by origin,
+    and the discovered assignments put back as they were."""
+    import shutil
+    import sys
+
+    from conftest import FIXTURES, REPO
+
+    from narrative_tracker import db
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    import influence_nightly as bench
+    from corpus_days import DailyCorpus
+
+    corpus = DailyCorpus(FIXTURES / "euvsdisinfo" / "posts.csv")
+    night = dt.date.fromisoformat(max(corpus.by_day))
+    first, row = bench.tag_nights(corpus, [night], tmp_path, repeats=2)
+    assert first["edges"] > 0 and row["day"] == night.isoformat()
+    assert row["nightly_mode"] == "incremental" and row["changed"] > 0
+    assert row["edges_nightly"] == row["edges_full"] and len(row["nightly_seconds"]) == len(row["full_seconds"]) == 2
+    assert row["ratio"] == round(row["nightly_median"] / row["full_median"], 3)
+
+    path = tmp_path / "nights.duckdb"
+    sim = simulate.simulate(seed=505, cascades=80)
+    with db.connection(path) as con:
+        load_cascades(con, sim)
+        con.execute("UPDATE paragraph_narratives SET method = 'discovered' WHERE narrative_id IN ('n1', 'n2')")
+        con.execute("UPDATE narratives SET origin = 'discovered' WHERE narrative_id IN ('n1', 'n2')")
+        update_influence(con)
+    previous = tmp_path / "previous.duckdb"
+    shutil.copyfile(db.working_path(path), previous)
+    with db.connection(path) as con:
+        # the night: discovery takes an outlet's paragraph out of n1; the codebook narrative n3 loses its first outlet
+        con.execute("DELETE FROM paragraph_narratives WHERE paragraph_id = (SELECT min(paragraph_id) FROM paragraph_narratives "
+                    "WHERE narrative_id = 'n1') AND narrative_id = 'n1'")
+        con.execute("DELETE FROM paragraph_narratives WHERE paragraph_id = (SELECT min(paragraph_id) FROM paragraph_narratives "
+                    "WHERE narrative_id = 'n3') AND narrative_id = 'n3'")
+        changed = bench.churn(con, previous)
+        assert changed["discovered"] == {"narratives": 2, "cascades_changed": 1, "in_both_nights": 2,
+                                         "mean_cascade_jaccard_in_both": changed["discovered"]["mean_cascade_jaccard_in_both"]}
+        assert 0.5 < changed["discovered"]["mean_cascade_jaccard_in_both"] < 1
+        assert changed["codebook"]["cascades_changed"] == 1 and changed["lineage_events"] == {}
+        bench.hold_discovery(con, previous)  # n1 as it was; n3 keeps the night's change
+        changed = bench.churn(con, previous)
+        assert changed["discovered"]["cascades_changed"] == 0 and changed["codebook"]["cascades_changed"] == 1
+        assert update_influence(con).changed == 1
+        bench.with_previous_tables(con, previous)  # the previous night's network back: n3 changed again since
+        again = update_influence(con)
+        assert again.changed == 1 and "fewer narratives" in again.reason
