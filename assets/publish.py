@@ -17,7 +17,7 @@ from narrative_tracker import warehouse
 from narrative_tracker.db import publish
 
 WRITERS = ["articles", "quarantine", "codebook", "paragraphs", "paragraph_embeddings", "codebook_assignments",
-           "discovered_narratives", "narrative_trends", "alerts", "search_index"]
+           "discovered_narratives", "narrative_trends", "alerts", "search_index", "paragraph_copies", "outlet_influence"]
 INGEST = dg.AssetSelection.assets("articles", "quarantine")
 
 PUBLISH_AFTER_CHANGES = (

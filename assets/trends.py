@@ -11,7 +11,7 @@ from narrative_tracker.surfaces.preview import markdown
 
 
 @dg.asset(
-    deps=["discovered_narratives", "codebook_assignments"],
+    deps=["discovered_narratives", "codebook_assignments", "paragraph_copies"],
     pool=DUCKDB_POOL,
     group_name="trends",
     description="The trend views analysts query (narrative_daily: paragraphs and share per narrative and day; "

@@ -12,7 +12,8 @@ Each worker is its own process with its own Dagster run(s) over a contiguous sha
 ``paragraph_embeddings``, ``codebook_assignments``. Their writes replace whole ranges through
 ``db.overwrite``, which retries DuckLake's transaction conflicts. The steps that cover every day run in the
 parent, one after the other: ``codebook`` before the workers, then ``discovered_narratives`` (with lineage and
-analyst decisions), ``narrative_trends``, ``alerts``, ``search_index``, ``published_database`` after all of them.
+analyst decisions), ``paragraph_copies``, ``outlet_influence``, ``narrative_trends``, ``alerts``, ``search_index``,
+``published_database`` after all of them.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 
 WORKER_ASSETS = ("paragraphs", "paragraph_embeddings", "codebook_assignments")
 BEFORE = ("codebook",)
-AFTER = ("discovered_narratives", "narrative_trends", "alerts", "search_index", "published_database")
+AFTER = ("discovered_narratives", "paragraph_copies", "outlet_influence", "narrative_trends", "alerts", "search_index",
+         "published_database")
 
 # What one day costs a worker regardless of its articles, in articles: Dagster records a materialisation per
 # partition and asset, ~49 ms a day against ~9 ms per short article on one core (the full EUvsDisinfo run with two

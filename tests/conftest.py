@@ -120,6 +120,42 @@ def run_stages(con, paths, embedder, codebook=None):
     return report
 
 
+def load_cascades(con, sim, narratives=None, prefix: str = "n") -> None:
+    """Write generated cascades (``narrative_tracker.network.simulate``) as real rows: one article (outlet
+    ``o<node>``, dated 2020-01-01 + day), paragraph and codebook assignment (narrative ``<prefix><cascade>``) each."""
+    import datetime as dt
+
+    import polars as pl
+
+    from narrative_tracker import schema
+
+    epoch = dt.date(2020, 1, 1)
+    keep = np.ones(len(sim.node), bool) if narratives is None else np.isin(sim.cascade, list(narratives))
+    ids = [f"{prefix}{c}-o{o}" for c, o in zip(sim.cascade[keep], sim.node[keep])]
+    frame = pl.DataFrame({
+        "article_id": ids,
+        "outlet": [f"o{o}" for o in sim.node[keep]],
+        "narrative_id": [f"{prefix}{c}" for c in sim.cascade[keep]],
+        "day": [epoch + dt.timedelta(days=int(d)) for d in sim.day[keep]],
+        "paragraph_id": [f"{i}-0000" for i in ids],
+    })
+    con.register("staged_sim", frame)
+    con.execute("""
+        INSERT INTO articles (article_id, outlet, outlets, date_source, partition_date, published_date, body, source_path,
+                              source_sha256, source_format, ingested_at)
+        SELECT article_id, outlet, [outlet], 'metadata', day, day, 'x', 'sim', 'sim', 'csv', now() FROM staged_sim;
+        INSERT INTO paragraphs (paragraph_id, article_id, partition_date, position, block_index, kind, text, text_hash, word_count)
+        SELECT paragraph_id, article_id, day, 0, 0, 'body', 'claim ' || article_id, md5(article_id), 2 FROM staged_sim;
+        INSERT INTO narratives (narrative_id, label, origin, paragraphs, created_at, updated_at)
+        SELECT DISTINCT narrative_id, narrative_id, 'codebook', 0, now(), now() FROM staged_sim
+        WHERE narrative_id NOT IN (SELECT narrative_id FROM narratives);
+        INSERT INTO paragraph_narratives (paragraph_id, narrative_id, partition_date, score, method, stance, model, assigned_at)
+        SELECT paragraph_id, narrative_id, day, 1.0, 'codebook', 'asserts', 'm', now() FROM staged_sim;
+    """)
+    con.unregister("staged_sim")
+    schema.refresh_daily_counts(con)  # the derived counts follow every write to paragraph_narratives
+
+
 @pytest.fixture(scope="session")
 def pg():
     """A throwaway PostgreSQL cluster (Debian's postgresql; `make test` installs it), started once per session.

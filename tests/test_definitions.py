@@ -173,6 +173,15 @@ def test_daily_job_leaves_ingest_out():
     assert "articles" not in keys and {"paragraphs", "alerts", "discovered_narratives"} <= keys
 
 
+def test_span_and_worker_runs_cover_every_asset_of_the_daily_job():
+    """`narratives run` over several spans of days (or with --workers) materialises the daily job's assets in three
+    selections: before, per range of days, after. An asset in none of them would never run there."""
+    from pipelines import parallel
+
+    keys = {k.to_user_string() for k in defs.resolve_job_def("daily_job").asset_layer.executable_asset_keys}
+    assert set(parallel.BEFORE) | set(parallel.WORKER_ASSETS) | set(parallel.AFTER) == keys
+
+
 def test_a_scheduled_run_without_configured_input_fails_clearly(tmp_path, monkeypatch):
     """The nightly run with NARRATIVES_INPUT unset must not ingest the bundled sample into the database."""
     monkeypatch.delenv("NARRATIVES_INPUT", raising=False)

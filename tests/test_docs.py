@@ -3,7 +3,7 @@ and every page in docs/ is linked from the README (which stays an entry point)."
 
 import re
 
-from conftest import REPO, SAMPLE, run_stages
+from conftest import REPO, SAMPLE, load_cascades, run_stages
 
 from narrative_tracker import schema
 
@@ -33,6 +33,9 @@ def test_every_table_and_column_is_documented(con, hash_embedder):
 def test_readme_sql_examples_run(con, topic_embedder, tiny_codebook, tmp_path):
 
     from narrative_tracker.narratives.alerts import compute_alerts
+    from narrative_tracker.network.influence import update_influence
+    from narrative_tracker.network.simulate import simulate
+    from narrative_tracker.network.syndication import update_copies
 
     (tmp_path / "empty.txt").write_bytes(b"")
     copied = next(p for p in (SAMPLE / "001_292fef5df0ced0be.txt").read_text().split("\n\n") if "Washington" in p)
@@ -40,6 +43,10 @@ def test_readme_sql_examples_run(con, topic_embedder, tiny_codebook, tmp_path):
     run_stages(con, [SAMPLE, tmp_path], topic_embedder, tiny_codebook)
     compute_alerts(con)
     some_id = con.execute("SELECT paragraph_id FROM paragraphs LIMIT 1").fetchone()[0]
+    # the influence network needs many narratives taken up by several outlets: generated cascades beside the sample
+    load_cascades(con, simulate(seed=7, nodes=20, leaders=2, cascades=120))
+    update_copies(con)
+    update_influence(con)
     blocks = re.findall(r"```sql\n(.*?)```", README + SCHEMA, re.S)
     assert blocks
     statements = [s for block in blocks for s in block.split(";")]

@@ -72,6 +72,54 @@ def alerts_timeline(con: duckdb.DuckDBPyConnection, end: dt.date | None = None, 
     )
 
 
+def influence_network(con: duckdb.DuckDBPyConnection, edges: int = 30) -> alt.Chart:
+    """The ``edges`` strongest edges of ``outlet_influence`` as a directed graph: outlets placed by a spring layout
+    (networkx, fixed seed), an arrowhead near each target, line width by support, node size by outlets followed."""
+    import math
+
+    import networkx as nx
+    import polars as pl
+
+    frame = con.execute(db.query("network_top_edges"), {"limit": edges}).pl()
+    graph = nx.DiGraph()
+    graph.add_weighted_edges_from(zip(frame["source"].to_list(), frame["target"].to_list(), frame["support"].to_list()), weight="support")
+    place = nx.spring_layout(graph, seed=28, weight=None) if graph.number_of_nodes() else {}
+    lines = []
+    for source, target, support, lag in zip(frame["source"].to_list(), frame["target"].to_list(),
+                                            frame["support"].to_list(), frame["median_lag_days"].to_list()):
+        (x, y), (x2, y2) = place[source], place[target]
+        angle = (90 - math.degrees(math.atan2(y2 - y, x2 - x))) % 360  # vega: 0 = up, clockwise
+        lines.append({"source": source, "target": target, "support": support, "median_lag_days": lag, "x": x, "y": y,
+                      "x2": x2, "y2": y2, "hx": x + 0.85 * (x2 - x), "hy": y + 0.85 * (y2 - y), "angle": angle})
+    lines_frame = pl.DataFrame(lines, schema={"source": pl.String, "target": pl.String, "support": pl.Int64,
+                                              "median_lag_days": pl.Float64, "x": pl.Float64, "y": pl.Float64,
+                                              "x2": pl.Float64, "y2": pl.Float64, "hx": pl.Float64, "hy": pl.Float64,
+                                              "angle": pl.Float64})
+    nodes = pl.DataFrame([{"outlet": n, "x": float(place[n][0]), "y": float(place[n][1]), "follows": graph.out_degree(n),
+                           "followed_by": graph.in_degree(n)} for n in graph.nodes],
+                         schema={"outlet": pl.String, "x": pl.Float64, "y": pl.Float64, "follows": pl.Int64, "followed_by": pl.Int64})
+    axis = {"axis": None, "scale": alt.Scale(zero=False, padding=30)}
+    base = alt.Chart(lines_frame)
+    edge_layer = base.mark_rule(color="#8a96a3", opacity=0.7).encode(
+        x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), x2="x2:Q", y2="y2:Q",
+        strokeWidth=alt.StrokeWidth("support:Q", scale=alt.Scale(range=[0.5, 4]), title="narratives explained"),
+        tooltip=["source:N", "target:N", "support:Q", "median_lag_days:Q"],
+    )
+    heads = base.mark_point(shape="triangle-up", filled=True, color="#5c6670", size=60).encode(
+        x=alt.X("hx:Q", **axis), y=alt.Y("hy:Q", **axis), angle=alt.Angle("angle:Q", scale=None),
+    )
+    node_base = alt.Chart(nodes)
+    node_layer = node_base.mark_circle(color="#c0392b", opacity=0.85).encode(
+        x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis),
+        size=alt.Size("follows:Q", scale=alt.Scale(range=[40, 400]), title="outlets it leads (in this plot)"),
+        tooltip=["outlet:N", "follows:Q", "followed_by:Q"],
+    )
+    labels = node_base.mark_text(dy=-10, fontSize=10, limit=160).encode(x=alt.X("x:Q", **axis), y=alt.Y("y:Q", **axis), text="outlet:N")
+    return alt.layer(edge_layer, heads, node_layer, labels).properties(
+        width=WIDTH, height=420, title=f"Who leads whom: the {len(lines)} strongest influence edges (arrow: source -> follower)"
+    )
+
+
 def png_bytes(chart: alt.Chart, scale: float = 1.5) -> bytes:
     import vl_convert as vlc
 

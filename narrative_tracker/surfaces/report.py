@@ -18,7 +18,7 @@ import jinja2
 
 from narrative_tracker import db, textsafe
 from narrative_tracker.outfiles import check_output, write_atomic
-from narrative_tracker.surfaces import charts
+from narrative_tracker.surfaces import charts, network
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -56,11 +56,11 @@ TEMPLATE = """<!doctype html>
 </table>{% else %}<p class="meta">No spikes or emerging narratives this week.</p>{% endif %}
 
 <h2>Top narratives this week</h2>
-<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets</th><th>languages</th><th class="num">vs week before</th></tr>
+<table><tr><th>narrative</th><th class="num">paragraphs</th><th class="num">asserted</th><th class="num">stance unknown</th><th class="num">outlets (independent)</th><th>languages</th><th class="num">vs week before</th></tr>
 {% for n in narratives %}<tr><td><span class="tag {{ n.origin }}">{{ n.origin }}</span> {{ n.label }}{% if n.terms %}<div class="meta">{{ n.terms|join(" · ") }}</div>{% endif %}
 {% if n.parent_label %}<div class="meta">inside <span class="tag codebook">codebook</span> {{ n.parent_label }}</div>{% endif %}
 {% if children.get(n.narrative_id) %}<div class="meta">specific claims inside it: {% for c in children[n.narrative_id] %}{{ c.label }} ({{ c.paragraphs }}){% if not loop.last %} · {% endif %}{% endfor %}</div>{% endif %}</td>
-<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{% if n.unknown_outlet %}{{ n.outlets }} + unnamed{% else %}{{ n.outlets }}{% endif %}</td>
+<td class="num">{{ n.paragraphs }}</td><td class="num">{{ n.asserted }}</td><td class="num">{{ n.unknown_stance }}</td><td class="num">{% if n.unknown_outlet %}{{ n.outlets }} + unnamed{% else %}{{ n.outlets }}{% endif %} ({{ n.independent_outlets }})</td>
 <td>{% for l in languages.get(n.narrative_id, []) %}<span class="tag">{{ l.language }} {{ l.paragraphs }}</span> {% endfor %}</td>
 <td class="num {% if n.change > 0 %}up{% elif n.change < 0 %}down{% endif %}">{{ "%+d"|format(n.change) }}</td></tr>{% endfor %}
 </table>
@@ -73,6 +73,27 @@ Paragraphs that report, question or debunk a narrative are never shown as its ev
 {% for e in evidence.get(n.narrative_id, []) %}<blockquote>{{ e.text }}</blockquote>
 <div class="meta"><span class="tag" title="paragraph language">{{ e.language }}</span> · {{ e.outlet }} · {{ e.day }} · <span class="tag">{{ e.stance or "stance unknown" }}</span>{% if e.url %} · {% if e.url|web_link %}<a href="{{ e.url|web_link }}" rel="noopener noreferrer nofollow">{{ e.url }}</a>{% else %}<span class="meta">{{ e.url }}</span>{% endif %}{% endif %}{% if e.title and e.title != e.text %} · “{{ e.title }}”{% endif %}</div>
 {% endfor %}{% endfor %}
+
+<h2>Who leads whom</h2>
+{% if network.edges %}<p class="meta">The outlet influence network, inferred with NETINF from the order outlets took up every narrative
+(all days held). A <b>leader</b> took a narrative up with no outlet it follows ahead of it and was followed; an <b>amplifier</b>
+took it from an outlet it follows and was followed in turn. “+N” = outlets that took it from this one.</p>
+<table><tr><th>narrative</th><th>leaders</th><th>amplifiers</th></tr>
+{% for n in narratives %}{% set r = network.roles.get(n.narrative_id, {}) %}<tr><td>{{ n.label }}</td>
+<td>{% for o in r.get("leader", []) %}{{ o.outlet }} <span class="tag">+{{ o.followers }}</span> {% else %}<span class="meta">none</span>{% endfor %}</td>
+<td>{% for o in r.get("amplifier", []) %}{{ o.outlet }} <span class="tag">+{{ o.followers }}</span> {% else %}<span class="meta">none</span>{% endfor %}</td></tr>{% endfor %}
+</table>
+<h3>Strongest edges</h3>
+<table><tr><th>outlet</th><th>followed by</th><th class="num">narratives</th><th class="num">weight</th><th class="num">median lag (days)</th><th class="num">copied paragraphs</th></tr>
+{% for e in network.edges %}<tr><td>{{ e.source }}</td><td>{{ e.target }}</td><td class="num">{{ e.support }}</td><td class="num">{{ e.weight }}</td><td class="num">{{ e.median_lag_days }}</td><td class="num">{{ e.copied_paragraphs }}</td></tr>{% endfor %}
+</table>
+{% for q in network.quick %}<h3>Outlets that took up more than {{ network.min_narratives }} narratives within a day of {{ q.outlet }}</h3>
+{% if q.rows %}<table><tr><th>outlet</th><th class="num">narratives</th><th class="num">mean lag (days)</th></tr>
+{% for r in q.rows %}<tr><td>{{ r.outlet }}</td><td class="num">{{ r.narratives }}</td><td class="num">{{ r.mean_lag_days }}</td></tr>{% endfor %}
+</table>{% else %}<p class="meta">None.</p>{% endif %}{% endfor %}
+<div class="chart">{{ network.svg|safe }}</div>
+{% else %}<p class="meta">No influence edges yet: the network needs narratives taken up by several outlets, repeatedly
+(the <code>outlet_influence</code> asset computes it after every run).</p>{% endif %}
 
 <h2>Charts</h2>
 {% for svg in chart_svgs %}<div class="chart">{{ svg|safe }}</div>{% endfor %}
@@ -135,6 +156,7 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
     chart_svgs = [charts.svg_text(c) for c in (
         charts.share_over_time(con, day), charts.outlet_heatmap(con, day, days=7), charts.alerts_timeline(con, day),
     )]
+    influence = network_section(con, [n["narrative_id"] for n in narratives])
     # every value shown passes textsafe.for_chart (controls an older version stored are invalid in HTML), then autoescape
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, finalize=textsafe.for_chart)
     env.filters["web_link"] = web_link
@@ -142,8 +164,21 @@ def render_report(con: duckdb.DuckDBPyConnection, day: dt.date | None = None, db
         day=day, start=start, db_path=db_path,
         stats={"articles": stats[0], "paragraphs": stats[1], "outlets": stats[2], "narratives": stats[3]},
         alerts=alerts, narratives=narratives, evidence=evidence, children=children, languages=languages, language=language, chart_svgs=chart_svgs,
+        network=influence,
         generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def network_section(con: duckdb.DuckDBPyConnection, narrative_ids: list[str], leaders: int = 3) -> dict:
+    """What the report shows of the influence network: the top narratives' leaders and amplifiers, the strongest
+    edges and their plot, and, for the ``leaders`` outlets that led the most narratives, their quick followers."""
+    edges = network.top_edges(con, 10).to_dicts()
+    if not edges:
+        return {"edges": []}
+    quick = [{"outlet": o, "rows": network.quick_followers(con, o).to_dicts()}
+             for o in network.top_leaders(con, leaders)["outlet"].to_list()]
+    return {"edges": edges, "roles": network.narrative_roles(con, narrative_ids), "quick": quick,
+            "min_narratives": network.QUICK_MIN_NARRATIVES, "svg": charts.svg_text(charts.influence_network(con))}
 
 
 def write_report(db_path: str | os.PathLike, out: str | os.PathLike, day: dt.date | None = None,

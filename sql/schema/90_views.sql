@@ -82,46 +82,88 @@ JOIN paragraphs AS p USING (paragraph_id)
 JOIN articles AS a USING (article_id)
 GROUP BY ALL;
 
--- narrative_first_seen: when, where and in which article each narrative appeared first.
-CREATE OR REPLACE VIEW narrative_first_seen AS
+-- paragraph_copies: every paragraph of a copy group that spans two or more outlets. A group is the paragraphs
+-- whose text is the same once lower-cased and stripped of punctuation and spacing (exact copies), joined by the
+-- near-duplicates text_copy_groups links (edited copies: trimmed, reordered, boilerplate added; syndication.py).
+-- The group's earliest paragraph (day, then ingestion) is the source; a paragraph of another outlet is a copy.
+CREATE OR REPLACE VIEW paragraph_copies AS
+WITH keyed AS (
+    SELECT
+        p.paragraph_id,
+        p.article_id,
+        p.partition_date,
+        coalesce(a.outlet, '(unknown)') AS outlet,
+        a.ingested_at,
+        md5(regexp_replace(lower(p.text), '[^[:alnum:]]+', '', 'g')) AS near_hash,
+        g.group_id
+    FROM paragraphs AS p
+    JOIN articles AS a USING (article_id)
+    LEFT JOIN text_copy_groups AS g USING (text_hash)
+),
+grouped AS (
+    SELECT *, coalesce(group_id, near_hash) AS copy_group FROM keyed
+),
+spread AS (
+    SELECT copy_group FROM grouped GROUP BY copy_group HAVING count(DISTINCT outlet) >= 2
+),
+sourced AS (
+    SELECT
+        g.*,
+        first_value(g.paragraph_id) OVER w AS source_paragraph_id,
+        first_value(g.outlet) OVER w AS source_outlet,
+        first_value(g.partition_date) OVER w AS source_day,
+        first_value(g.near_hash) OVER w AS source_near_hash
+    FROM grouped AS g
+    SEMI JOIN spread USING (copy_group)
+    WINDOW w AS (PARTITION BY g.copy_group ORDER BY g.partition_date, g.ingested_at, g.article_id, g.paragraph_id)
+)
 SELECT
-    pn.narrative_id,
-    n.label,
-    n.origin,
-    n.parent_narrative_id,
-    min(pn.partition_date) AS first_seen,
-    arg_min(a.outlet, (pn.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
-    arg_min(a.article_id, (pn.partition_date, a.ingested_at, a.article_id)) AS first_article_id,
-    arg_min(a.title, (pn.partition_date, a.ingested_at, a.article_id)) AS first_title,
-    arg_min(p.text, (pn.partition_date, a.ingested_at, a.article_id, p.position)) AS first_paragraph,
-    count(DISTINCT pn.paragraph_id) AS paragraphs,
-    count(DISTINCT a.article_id) AS articles,
-    count(DISTINCT a.outlet) AS outlets
-FROM paragraph_narratives AS pn
-JOIN narratives AS n USING (narrative_id)
-JOIN paragraphs AS p USING (paragraph_id)
-JOIN articles AS a USING (article_id)
-GROUP BY ALL;
+    paragraph_id,
+    article_id,
+    copy_group,
+    outlet,
+    partition_date AS day,
+    source_paragraph_id,
+    source_outlet,
+    source_day,
+    source_near_hash,
+    outlet <> source_outlet AS copied,
+    near_hash = source_near_hash AS exact
+FROM sourced;
 
--- paragraph_syndication: the same paragraph (after lower-casing and dropping punctuation and spacing) in
--- articles of two or more outlets: copy-paste syndication, as opposed to independent repetition.
+-- paragraph_syndication: one row per copy group of paragraph_copies (the same paragraph, copied as is or
+-- edited, in articles of two or more outlets): copy-paste syndication, as opposed to independent repetition.
 CREATE OR REPLACE VIEW paragraph_syndication AS
 SELECT
-    md5(regexp_replace(lower(p.text), '[^[:alnum:]]+', '', 'g')) AS near_hash,
-    any_value(p.text) AS text,
-    count(DISTINCT p.article_id) AS copies,
-    count(DISTINCT coalesce(a.outlet, '(unknown)')) AS outlets,
-    arg_min(coalesce(a.outlet, '(unknown)'), (p.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
-    min(p.partition_date) AS first_day,
-    max(p.partition_date) AS last_day,
-    list(DISTINCT coalesce(a.outlet, '(unknown)')) AS outlet_list
-FROM paragraphs AS p
-JOIN articles AS a USING (article_id)
-GROUP BY 1
-HAVING count(DISTINCT coalesce(a.outlet, '(unknown)')) >= 2;
+    any_value(c.source_near_hash) AS near_hash,
+    any_value(s.text) AS text,
+    count(DISTINCT c.article_id) AS copies,
+    count(DISTINCT c.outlet) AS outlets,
+    any_value(c.source_outlet) AS first_outlet,
+    min(c.day) AS first_day,
+    max(c.day) AS last_day,
+    list(DISTINCT c.outlet ORDER BY c.outlet) AS outlet_list,
+    count(DISTINCT c.paragraph_id) FILTER (WHERE c.copied AND NOT c.exact) AS edited_copies,
+    c.copy_group
+FROM paragraph_copies AS c
+JOIN paragraphs AS s ON s.paragraph_id = c.source_paragraph_id
+GROUP BY c.copy_group;
+
+-- outlet_copies: who copies whom — per source outlet and copying outlet, the paragraphs copied (exact or edited).
+CREATE OR REPLACE VIEW outlet_copies AS
+SELECT
+    source_outlet,
+    outlet,
+    count(DISTINCT paragraph_id) AS copied_paragraphs,
+    count(DISTINCT paragraph_id) FILTER (WHERE NOT exact) AS edited_paragraphs,
+    min(day) AS first_day,
+    max(day) AS last_day
+FROM paragraph_copies
+WHERE copied
+GROUP BY ALL;
 
 -- narrative_amplification: for each narrative and outlet, when the outlet picked it up relative to the
--- narrative's first appearance, and how much of it was copied text (syndication) vs its own wording.
+-- narrative's first appearance, and how much of it was copied text (syndication, exact or edited) vs its own wording.
 CREATE OR REPLACE VIEW narrative_amplification AS
 WITH first_day AS (
     SELECT narrative_id, min(partition_date) AS narrative_first_seen FROM paragraph_narratives GROUP BY ALL
@@ -129,11 +171,11 @@ WITH first_day AS (
 rows AS (
     SELECT pn.narrative_id, coalesce(a.outlet, '(unknown)') AS outlet, pn.partition_date, pn.paragraph_id,
            pn.stance = 'asserts' AS asserted,
-           s.first_outlet IS NOT NULL AND s.first_outlet <> coalesce(a.outlet, '(unknown)') AS copied
+           coalesce(c.copied, false) AS copied
     FROM paragraph_narratives AS pn
     JOIN paragraphs AS p USING (paragraph_id)
     JOIN articles AS a USING (article_id)
-    LEFT JOIN paragraph_syndication AS s ON s.near_hash = md5(regexp_replace(lower(p.text), '[^[:alnum:]]+', '', 'g'))
+    LEFT JOIN paragraph_copies AS c USING (paragraph_id)
 )
 SELECT
     r.narrative_id,
@@ -149,6 +191,30 @@ SELECT
 FROM rows AS r
 JOIN first_day AS f USING (narrative_id)
 GROUP BY r.narrative_id, r.outlet, f.narrative_first_seen;
+
+-- narrative_first_seen: when, where and in which article each narrative appeared first; independent_outlets
+-- counts the outlets that carried it in a paragraph that is not a copy of another outlet's (paragraph_copies).
+CREATE OR REPLACE VIEW narrative_first_seen AS
+SELECT
+    pn.narrative_id,
+    n.label,
+    n.origin,
+    n.parent_narrative_id,
+    min(pn.partition_date) AS first_seen,
+    arg_min(a.outlet, (pn.partition_date, a.ingested_at, a.article_id)) AS first_outlet,
+    arg_min(a.article_id, (pn.partition_date, a.ingested_at, a.article_id)) AS first_article_id,
+    arg_min(a.title, (pn.partition_date, a.ingested_at, a.article_id)) AS first_title,
+    arg_min(p.text, (pn.partition_date, a.ingested_at, a.article_id, p.position)) AS first_paragraph,
+    count(DISTINCT pn.paragraph_id) AS paragraphs,
+    count(DISTINCT a.article_id) AS articles,
+    count(DISTINCT a.outlet) AS outlets,
+    count(DISTINCT a.outlet) FILTER (WHERE NOT coalesce(c.copied, false)) AS independent_outlets
+FROM paragraph_narratives AS pn
+JOIN narratives AS n USING (narrative_id)
+JOIN paragraphs AS p USING (paragraph_id)
+JOIN articles AS a USING (article_id)
+LEFT JOIN paragraph_copies AS c USING (paragraph_id)
+GROUP BY pn.narrative_id, n.label, n.origin, n.parent_narrative_id;
 
 -- narrative_languages: each narrative broken down by the language of the paragraphs carrying it
 -- (paragraphs.language, ISO 639-1; '(unknown)' when too short to tell).

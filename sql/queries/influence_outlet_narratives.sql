@@ -1,0 +1,2 @@
+-- Narratives each outlet carried at the last influence update.
+SELECT outlet, narratives FROM outlet_roles;
