@@ -61,7 +61,7 @@ detection: install
 
 # About an hour on 2 cores (bf16 on AMX); a checkpoint every 50 steps: `make stance-model STANCE_ARGS=--resume` continues.
 stance-model: install
-	$(BIN)/narratives train-stance --pairs $(FNC) --semeval $(SEMEVAL) --corpus $(CORPUS) --version pair-$$(date -u +%Y%m%d) $(STANCE_ARGS)
+	$(BIN)/narratives train-stance --pairs $(FNC) --semeval $(SEMEVAL) --version pair-$$(date -u +%Y%m%d) $(STANCE_ARGS)
 
 # The domain encoder (--model minilm-narratives): about 15 min on 2 cores; `make encoder-model ENCODER_ARGS=--resume` continues.
 encoder-model: install
