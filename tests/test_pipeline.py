@@ -119,6 +119,7 @@ def test_the_same_run_on_ducklake_with_postgres_gives_the_same_tables(sample_run
         assert main([*command, "--db", lake_url]) == 0, command
     out = capsys.readouterr().out
     assert "foreign_hand" in out and "80" in out
+    assert "outlets + unnamed" in out  # articles whose source named no outlet are not counted as 0 outlets
 
 
 def test_mixed_formats_and_bad_files_in_one_run(tmp_path, capsys):

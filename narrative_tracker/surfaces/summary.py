@@ -51,7 +51,8 @@ def summary_text(path: str | os.PathLike, ingest_meta: dict | None = None) -> st
             for row in summary["narratives"].iter_rows(named=True):
                 frame = f" (inside {row['parent_narrative_id']})" if row["parent_narrative_id"] else ""
                 lines.append(f"  [{row['origin']}] {row['narrative_id']}{frame} — {row['label']}: "
-                             f"{row['paragraphs']} paragraphs, {row['articles']} articles, {row['outlets']} outlets")
+                             f"{row['paragraphs']} paragraphs, {row['articles']} articles, {row['outlets']} outlets"
+                             + (" + unnamed" if row.get("unknown_outlet") else ""))
                 if row["evidence"]:
                     text = row["evidence"]
                     lines.append(f"      “{text[:220]}{'…' if len(text) > 220 else ''}” "

@@ -1,7 +1,8 @@
 -- Codebook narratives first, then the largest discovered ones. Evidence: its most confident asserting paragraph
 -- (pair model: related x stance probability); a narrative no paragraph asserts shows none (NULL), never a report,
--- question or debunk as if it pushed the claim. Discovered narratives (no stance): the member closest to the centre.
-SELECT narrative_id, origin, label, parent_narrative_id, paragraphs, articles, outlets,
+-- question or debunk as if it pushed the claim. unknown_outlet: some of its paragraphs come from articles whose
+-- outlet the source did not name (shown as '+ unnamed', never as 0 outlets). Discovered narratives (no stance): the member closest to the centre.
+SELECT narrative_id, origin, label, parent_narrative_id, paragraphs, articles, outlets, unknown_outlet,
        best.text AS evidence, best.outlet AS evidence_outlet, best.day AS evidence_day
 FROM (
     SELECT
@@ -12,6 +13,7 @@ FROM (
         count(DISTINCT pn.paragraph_id) AS paragraphs,
         count(DISTINCT p.article_id) AS articles,
         count(DISTINCT a.outlet) AS outlets,
+        coalesce(bool_or(pn.paragraph_id IS NOT NULL AND a.outlet IS NULL), false) AS unknown_outlet,
         arg_max({'text': p.text, 'outlet': a.outlet, 'day': pn.partition_date},
                 CAST(p.kind = 'body' AS INTEGER) * 5 + coalesce(pn.confidence, pn.score) * coalesce(pn.stance_confidence, 1.0))
             FILTER (WHERE (pn.stance = 'asserts' OR pn.method = 'discovered')
