@@ -127,12 +127,17 @@ def semeval_pairs(directory: str | os.PathLike, rng: random.Random, lead_paragra
         for sub in doc.fine:
             if not sub.endswith(OTHER):
                 by_sub[sub].append(text)
+    return _pairs_within(by_sub, rng, "semeval")
+
+
+def _pairs_within(groups: dict[str, list[str]], rng: random.Random, source: str) -> list[TextPair]:
+    """One positive pair per text: the text and another text of its group drawn at random (group ``source:key``)."""
     out = []
-    for sub, texts in by_sub.items():
+    for key, texts in groups.items():
         for k, text in enumerate(texts):
             others = texts[:k] + texts[k + 1:]
             if others:
-                out.append(TextPair(text, rng.choice(others), f"semeval:{sub}", "semeval"))
+                out.append(TextPair(text, rng.choice(others), f"{source}:{key}", source))
     return out
 
 
@@ -144,13 +149,7 @@ def codebook_pairs(codebook, rng: random.Random, labelled: str | os.PathLike | N
         for row in load_labelled(labelled or DEFAULT_LABELLED):
             if row.part == "tune" and len(row.narratives) == 1:
                 groups.setdefault(next(iter(row.narratives)), []).append(row.text)
-    out = []
-    for nid, texts in groups.items():
-        for k, text in enumerate(texts):
-            others = texts[:k] + texts[k + 1:]
-            if others:
-                out.append(TextPair(text, rng.choice(others), f"codebook:{nid}", "codebook"))
-    return out
+    return _pairs_within(groups, rng, "codebook")
 
 
 def material_sha(pairs: Sequence[TextPair]) -> str:
